@@ -1,0 +1,1 @@
+"""SONAR: an event-sourced shared care record for people in the criminal justice system."""

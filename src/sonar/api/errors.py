@@ -1,0 +1,135 @@
+"""RFC 9457 problem details for every refusal: the field, the rule, and what to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sonar.app.errors import (
+    ApplicationError,
+    ConcurrencyConflict,
+    DuplicatePatient,
+    IdempotencyKeyReused,
+    PatientNotFound,
+)
+from sonar.domain.errors import DomainError, IllegalStep, InvalidValue, InvalidValues
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://sonar.example/problems/"
+log = structlog.get_logger("sonar.api")
+
+
+class ProblemError(Exception):
+    """Raised by API code to answer with a problem document."""
+
+    def __init__(self, status: int, rule: str, title: str, detail: str,
+                 **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.rule, self.title, self.detail, self.extra = (
+            status, rule, title, detail, extra)
+
+
+def problem(request: Request, status: int, rule: str, title: str, detail: str,
+            **extra: Any) -> JSONResponse:
+    body = {"type": PROBLEM_BASE + rule.split(".", maxsplit=1)[0], "title": title, "status": status,
+            "detail": detail, "instance": request.url.path, "rule": rule, **extra}
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _pointer(field: str | None, prefix: str = "") -> str | None:
+    if field is None:
+        return None
+    parts = [p for p in (prefix + "." + field).replace("[", ".").replace("]", "").split(".") if p]
+    return "#/" + "/".join(parts)
+
+
+def _invalid_entries(error: InvalidValue) -> list[dict[str, Any]]:
+    problems = error.problems if isinstance(error, InvalidValues) else [error]
+    return [{"field": p.field, "pointer": _pointer(p.field), "rule": p.rule, "detail": p.message}
+            for p in problems]
+
+
+def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type
+    errors = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ()) if part != "body"]
+        where = err.get("loc", ("body",))[0]
+        field = ".".join(loc) if loc else str(where)
+        errors.append({"field": field, "in": where, "pointer": _pointer(field) if loc else None,
+                       "rule": f"schema.{err.get('type', 'invalid')}", "detail": err.get("msg")})
+    detail = "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
+    return problem(request, 422, "validation.schema", "The request is not valid", detail,
+                   errors=errors)
+
+
+def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)  # noqa: S101 - registered for this type
+    if isinstance(exc, InvalidValue):
+        entries = _invalid_entries(exc)
+        return problem(request, 422, exc.rule, "A value is not valid",
+                       "; ".join(f"{e['field']}: {e['detail']}" for e in entries), errors=entries)
+    if isinstance(exc, IllegalStep):
+        return problem(request, 409, exc.rule, "This step is not allowed now", exc.message)
+    return problem(request, 422, exc.rule, "The request was refused", exc.message)
+
+
+def _application_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApplicationError)  # noqa: S101 - registered for this type
+    if isinstance(exc, PatientNotFound):
+        return problem(request, 404, exc.rule, "Patient not found", exc.message)
+    if isinstance(exc, DuplicatePatient):
+        return problem(request, 409, exc.rule, "Patient already registered", exc.message,
+                       existing_patient_id=str(exc.existing_id))
+    if isinstance(exc, ConcurrencyConflict):
+        return problem(request, 409, exc.rule, "Concurrent update", exc.message)
+    if isinstance(exc, IdempotencyKeyReused):
+        return problem(request, 422, exc.rule, "Idempotency-Key reused", exc.message,
+                       errors=[{"field": "Idempotency-Key", "in": "header",
+                                "rule": exc.rule, "detail": exc.message}])
+    return problem(request, 400, exc.rule, "The request was refused", exc.message)
+
+
+def _problem_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)  # noqa: S101 - registered for this type
+    return problem(request, exc.status, exc.rule, exc.title, exc.detail, **exc.extra)
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type
+    titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large",
+              415: "Unsupported media type"}
+    return problem(request, exc.status_code, f"http.{exc.status_code}",
+                   titles.get(exc.status_code, "HTTP error"), str(exc.detail))
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Never a stack trace to the client; the log has the type name only (no patient data).
+    log.error("unhandled_error", error_type=type(exc).__name__)
+    return problem(request, 500, "internal", "Internal error",
+                   "SONAR could not complete the request. Quote the correlation id to support.")
+
+
+def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("store_unavailable", error_type=type(exc).__name__)
+    return problem(request, 503, "store.unavailable", "Record store unavailable",
+                   "The record store did not answer; the request was not applied. Retry it "
+                   "with the same Idempotency-Key.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(ApplicationError, _application_error)
+    app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _store_unavailable)
+    app.add_exception_handler(InterfaceError, _store_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,61 @@
+"""The FastAPI app: routers, problem-details errors, request ids and access logging."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from uuid import uuid4
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from sonar.api.errors import install_problem_handlers, problem
+from sonar.api.routes import custody, pathway, patients
+from sonar.app.application import SonarApplication
+from sonar.config import Settings
+
+log = structlog.get_logger("sonar.http")
+
+
+def create_app(settings: Settings, application: SonarApplication) -> FastAPI:
+    api = FastAPI(title="SONAR care record", version="1.0.0",
+                  description="Event-sourced shared care record for people in the criminal "
+                              "justice system. Errors are RFC 9457 problem details.")
+    api.state.application = application
+    api.state.settings = settings
+    install_problem_handlers(api)
+    for module in (patients, custody, pathway):
+        api.include_router(module.router)
+
+    @api.get("/health", tags=["operations"], summary="Liveness and store reachability")
+    def health() -> JSONResponse:
+        try:
+            position = application.position()
+        except Exception as exc:
+            return JSONResponse({"status": "unavailable", "error": type(exc).__name__},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "position": position})
+
+    @api.middleware("http")
+    async def request_context(request: Request,
+                              call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        correlation_id = request.headers.get("x-correlation-id", "")[:100] or uuid4().hex
+        request.state.correlation_id = correlation_id
+        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+        started = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            response: Response = problem(request, 413, "http.413", "Request body too large",
+                                         f"Bodies are limited to {settings.max_body_bytes} bytes.")
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        log.info("request", method=request.method,
+                 route=getattr(route, "path", "unmatched"), status=response.status_code,
+                 ms=round((time.perf_counter() - started) * 1000, 1))
+        response.headers["X-Correlation-Id"] = correlation_id
+        structlog.contextvars.clear_contextvars()
+        return response
+
+    return api

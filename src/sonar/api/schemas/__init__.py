@@ -1,0 +1,1 @@
+"""Request and response models of API v1: strict, closed, separate from the domain."""

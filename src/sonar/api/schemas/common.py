@@ -1,0 +1,40 @@
+"""Shared pieces of the API's models."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from sonar.domain.codes import ValueSet
+
+
+class CommandBody(BaseModel):
+    """Every command body: strict types, no unknown fields, optional clinical time."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    occurred_at: AwareDatetime | None = Field(
+        None, description="Clinical time (ISO 8601 with offset). Defaults to now; may be in "
+        "the past for a late entry, never in the future.")
+
+
+def coded(value_set: ValueSet, description: str = "") -> str:
+    """A coded field; the domain checks membership so the error names the value set."""
+    return Field(  # type: ignore[no-any-return]
+        ..., description=f"{description} One of: {', '.join(value_set)}.".strip(),
+        json_schema_extra={"enum": list(value_set)}, max_length=100)
+
+
+class CommandAccepted(BaseModel):
+    """A command was applied (or, on a repeated Idempotency-Key, had been applied)."""
+
+    patient_id: UUID
+    position: int = Field(description="Log position of the write; pass it to read models as "
+                          "min_position to read your own write.")
+    episode: int | None = None
+    replayed: bool = Field(False, description="True when this repeats an earlier request "
+                           "with the same Idempotency-Key; nothing new was written.")
+
+
+Text = Field(None, max_length=4000)

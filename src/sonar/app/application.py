@@ -1,0 +1,294 @@
+"""SONAR's application layer: one use case per clinical action.
+
+Each use case loads the care record, calls one domain method with an attribution built
+from the caller's context and the injected clock, and saves the new events together
+with any idempotency receipt or NHS-number index in one transaction. Optimistic
+concurrency conflicts are retried on a freshly loaded record; a refused command raises
+before anything is saved, so it writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Transcoder
+
+from sonar.app.context import CommandContext, CommandResult
+from sonar.app.errors import (
+    ConcurrencyConflict,
+    DuplicatePatient,
+    IdempotencyKeyReused,
+    PatientNotFound,
+)
+from sonar.app.receipts import CommandReceipt, NhsNumberIndex
+from sonar.app.transcoder import ValueTranscoder
+from sonar.domain import VALUE_TYPES, Attribution, CareRecord
+from sonar.domain.identity import Demographics, Identity, NhsNumber, PncId, PrisonNumber
+from sonar.domain.pathway import (
+    BriefIntervention,
+    CarePlan,
+    Discharge,
+    DualDiagnosis,
+    ReceptionScreen,
+    Referral,
+    ReferralOutcome,
+    Review,
+    RiskAssessment,
+)
+from sonar.domain.top import Top
+
+Clock = Callable[[], datetime]
+Step = Callable[[CareRecord, Attribution], int | None]
+Build = Callable[[Attribution], tuple[CareRecord, int | None]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SonarApplication(Application[UUID]):
+    """The care-record application, persisted by whichever recorder the env names."""
+
+    name = "sonar"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {CareRecord: 50}
+    max_attempts = 6
+
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock = utc_now) -> None:
+        self.clock = clock
+        super().__init__(env)
+
+    def construct_transcoder(self) -> Transcoder:
+        return ValueTranscoder(VALUE_TYPES)
+
+    # --- queries on the write model ----------------------------------------------------
+
+    def get_record(self, patient_id: UUID, version: int | None = None) -> CareRecord:
+        try:
+            record: Aggregate = self.repository.get(patient_id, version=version)
+        except AggregateNotFoundError:
+            raise PatientNotFound(patient_id) from None
+        if not isinstance(record, CareRecord):
+            raise PatientNotFound(patient_id)
+        return record
+
+    def find_by_nhs_number(self, nhs_number: NhsNumber) -> UUID | None:
+        try:
+            index: Aggregate = self.repository.get(NhsNumberIndex.id_for(nhs_number.value))
+        except AggregateNotFoundError:
+            return None
+        return index.patient_id if isinstance(index, NhsNumberIndex) else None
+
+    def position(self) -> int:
+        """The log's head: the position of the last stored event (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    # --- the command pipeline ------------------------------------------------------------
+
+    def _attribution(self, ctx: CommandContext, now: datetime) -> Attribution:
+        return Attribution(actor=ctx.actor, purpose_of_use=ctx.purpose_of_use,
+                           source=ctx.source, correlation_id=ctx.correlation_id,
+                           occurred_at=ctx.occurred_at or now, recorded_at=now)
+
+    def _fingerprint(self, command: str, args: Iterable[Any]) -> str:
+        body = self.mapper.transcoder.encode([command, *args])
+        return hashlib.sha256(body).hexdigest()
+
+    def _replay(self, ctx: CommandContext, fingerprint: str) -> CommandResult | None:
+        """The earlier result of this idempotency key, if the command was already applied."""
+        if ctx.idempotency_key is None:
+            return None
+        try:
+            receipt: Aggregate = self.repository.get(
+                CommandReceipt.id_for(ctx.actor.actor_id, ctx.idempotency_key))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(receipt, CommandReceipt) or receipt.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was already used for a different request; "
+                "use a new key for a new request.")
+        return CommandResult(receipt.patient_id, self.position(), replayed=True,
+                             episode=receipt.episode)
+
+    def _execute(self, ctx: CommandContext, command: str, args: Iterable[Any], build: Build,
+                 *, index_nhs: bool = False) -> CommandResult:
+        """Run a command: replay its receipt, or build new events and save them atomically."""
+        fingerprint = self._fingerprint(command, args)
+        for attempt in range(self.max_attempts):
+            replayed = self._replay(ctx, fingerprint)
+            if replayed is not None:
+                return replayed
+            now = self.clock()
+            record, episode = build(self._attribution(ctx, now))
+            others: list[Aggregate] = self._index_nhs(record, now) if index_nhs else []
+            if ctx.idempotency_key is not None:
+                others.append(CommandReceipt.issue(ctx.actor.actor_id, ctx.idempotency_key,
+                                                   command, fingerprint, record.id, episode,
+                                                   now))
+            try:
+                recordings = self.save(record, *others)
+            except IntegrityError:
+                self._raise_if_duplicate_nhs(record)
+                time.sleep(random.uniform(0.002, 0.02) * (attempt + 1))  # noqa: S311 - jitter
+                continue
+            return CommandResult(record.id, recordings[-1].notification.id, episode=episode)
+        raise ConcurrencyConflict(
+            "The record kept changing while this was saved; reload it and try again.")
+
+    def _raise_if_duplicate_nhs(self, record: CareRecord) -> None:
+        nhs = record.identity.nhs_number
+        if nhs is not None:
+            owner = self.find_by_nhs_number(nhs)
+            if owner is not None and owner != record.id:
+                raise DuplicatePatient(owner)
+
+    def _index_nhs(self, record: CareRecord, now: datetime) -> list[Aggregate]:
+        nhs = record.identity.nhs_number
+        return [NhsNumberIndex.index(nhs.value, record.id, now)] if nhs else []
+
+    def _on(self, patient_id: UUID, step: Step) -> Build:
+        """Build step for a command on an existing record."""
+        def build(at: Attribution) -> tuple[CareRecord, int | None]:
+            record = self.get_record(patient_id)
+            return record, step(record, at)
+        return build
+
+    # --- identity and journey ---------------------------------------------------------
+
+    def register_patient(self, ctx: CommandContext, identity: Identity,
+                         demographics: Demographics) -> CommandResult:
+        if identity.nhs_number is not None:
+            owner = self.find_by_nhs_number(identity.nhs_number)
+            if owner is not None:
+                raise DuplicatePatient(owner)
+
+        def build(at: Attribution) -> tuple[CareRecord, int | None]:
+            return CareRecord.register(identity, demographics, at), None
+
+        return self._execute(ctx, "register_patient", (identity, demographics), build,
+                             index_nhs=True)
+
+    def trace_nhs_number(self, ctx: CommandContext, patient_id: UUID,
+                         nhs_number: NhsNumber) -> CommandResult:
+        owner = self.find_by_nhs_number(nhs_number)
+        if owner is not None and owner != patient_id:
+            raise DuplicatePatient(owner)
+        return self._execute(ctx, "trace_nhs_number", (patient_id, nhs_number), self._on(
+            patient_id, lambda r, at: r.trace_nhs_number(nhs_number, at)), index_nhs=True)
+
+    def detain_in_police_custody(self, ctx: CommandContext, patient_id: UUID,
+                                 custody_suite: str, pnc_id: PncId | None) -> CommandResult:
+        return self._execute(ctx, "detain_in_police_custody", (patient_id, custody_suite, pnc_id),
+                             self._on(patient_id, lambda r, at: r.detain_in_police_custody(
+                                 custody_suite, pnc_id, at)))
+
+    def release_from_police_custody(self, ctx: CommandContext, patient_id: UUID,
+                                    outcome: str) -> CommandResult:
+        return self._execute(ctx, "release_from_police_custody", (patient_id, outcome),
+                             self._on(patient_id, lambda r, at: r.release_from_police_custody(
+                                 outcome, at)))
+
+    def receive_into_prison(self, ctx: CommandContext, patient_id: UUID, establishment: str,
+                            prison_number: PrisonNumber | None) -> CommandResult:
+        return self._execute(ctx, "receive_into_prison", (patient_id, establishment,
+                                                          prison_number),
+                             self._on(patient_id, lambda r, at: r.receive_into_prison(
+                                 establishment, prison_number, at)))
+
+    def transfer(self, ctx: CommandContext, patient_id: UUID,
+                 to_establishment: str) -> CommandResult:
+        return self._execute(ctx, "transfer", (patient_id, to_establishment), self._on(
+            patient_id, lambda r, at: r.transfer(to_establishment, at)))
+
+    def release_from_prison(self, ctx: CommandContext, patient_id: UUID, release_type: str,
+                            destination_area: str | None) -> CommandResult:
+        return self._execute(ctx, "release_from_prison", (patient_id, release_type,
+                                                          destination_area),
+                             self._on(patient_id, lambda r, at: r.release_from_prison(
+                                 release_type, destination_area, at)))
+
+    def recall_to_prison(self, ctx: CommandContext, patient_id: UUID, recall_type: str,
+                         establishment: str) -> CommandResult:
+        return self._execute(ctx, "recall_to_prison", (patient_id, recall_type, establishment),
+                             self._on(patient_id, lambda r, at: r.recall_to_prison(
+                                 recall_type, establishment, at)))
+
+    # --- SMS pathway --------------------------------------------------------------------
+
+    def record_reception_screen(self, ctx: CommandContext, patient_id: UUID,
+                                screen: ReceptionScreen) -> CommandResult:
+        return self._execute(ctx, "record_reception_screen", (patient_id, screen), self._on(
+            patient_id, lambda r, at: r.record_reception_screen(screen, at)))
+
+    def refer_to_sms(self, ctx: CommandContext, patient_id: UUID,
+                     referral: Referral) -> CommandResult:
+        return self._execute(ctx, "refer_to_sms", (patient_id, referral), self._on(
+            patient_id, lambda r, at: r.refer_to_sms(referral, at)))
+
+    def record_referral_outcome(self, ctx: CommandContext, patient_id: UUID, episode: int,
+                                outcome: ReferralOutcome) -> CommandResult:
+        return self._episode_step(ctx, "record_referral_outcome", patient_id, episode, outcome,
+                                  lambda r, at: r.record_referral_outcome(episode, outcome, at))
+
+    def assess_dual_diagnosis(self, ctx: CommandContext, patient_id: UUID, episode: int,
+                              assessment: DualDiagnosis) -> CommandResult:
+        return self._episode_step(ctx, "assess_dual_diagnosis", patient_id, episode, assessment,
+                                  lambda r, at: r.assess_dual_diagnosis(episode, assessment, at))
+
+    def assess_risk(self, ctx: CommandContext, patient_id: UUID, episode: int,
+                    assessment: RiskAssessment) -> CommandResult:
+        return self._episode_step(ctx, "assess_risk", patient_id, episode, assessment,
+                                  lambda r, at: r.assess_risk(episode, assessment, at))
+
+    def assign_caseload(self, ctx: CommandContext, patient_id: UUID, episode: int,
+                        worker_id: str, site: str) -> CommandResult:
+        return self._episode_step(ctx, "assign_caseload", patient_id, episode, (worker_id, site),
+                                  lambda r, at: r.assign_caseload(episode, worker_id, site, at))
+
+    def record_brief_intervention(self, ctx: CommandContext, patient_id: UUID, episode: int,
+                                  intervention: BriefIntervention) -> CommandResult:
+        return self._episode_step(ctx, "record_brief_intervention", patient_id, episode,
+                                  intervention, lambda r, at: r.record_brief_intervention(
+                                      episode, intervention, at))
+
+    def record_top(self, ctx: CommandContext, patient_id: UUID, episode: int,
+                   top: Top) -> CommandResult:
+        return self._episode_step(ctx, "record_top", patient_id, episode, top,
+                                  lambda r, at: r.record_top(episode, top, at))
+
+    def record_review(self, ctx: CommandContext, patient_id: UUID, episode: int,
+                      review: Review) -> CommandResult:
+        return self._episode_step(ctx, "record_review", patient_id, episode, review,
+                                  lambda r, at: r.record_review(episode, review, at))
+
+    def revise_care_plan(self, ctx: CommandContext, patient_id: UUID, episode: int,
+                         plan: CarePlan) -> CommandResult:
+        return self._episode_step(ctx, "revise_care_plan", patient_id, episode, plan,
+                                  lambda r, at: r.revise_care_plan(episode, plan, at))
+
+    def discharge(self, ctx: CommandContext, patient_id: UUID, episode: int,
+                  discharge: Discharge) -> CommandResult:
+        return self._episode_step(ctx, "discharge", patient_id, episode, discharge,
+                                  lambda r, at: r.discharge(episode, discharge, at))
+
+    def mark_entered_in_error(self, ctx: CommandContext, patient_id: UUID, entry_version: int,
+                              reason: str) -> CommandResult:
+        return self._execute(ctx, "mark_entered_in_error", (patient_id, entry_version, reason),
+                             self._on(patient_id, lambda r, at: r.mark_entered_in_error(
+                                 entry_version, reason, at)))
+
+    def _episode_step(self, ctx: CommandContext, command: str, patient_id: UUID, episode: int,
+                      payload: Any, step: Callable[[CareRecord, Attribution], object],
+                      ) -> CommandResult:
+        def run(record: CareRecord, at: Attribution) -> int:
+            step(record, at)
+            return episode
+        return self._execute(ctx, command, (patient_id, episode, payload),
+                             self._on(patient_id, run))

@@ -1,0 +1,78 @@
+"""A JSON-ready view of one care record, read from the write model.
+
+Used by ``GET /patients/{id}`` until the read-model projections (issue 3) serve it; it
+shows entries marked in error with their reason rather than hiding them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sonar.domain.care_record import CareRecord
+from sonar.domain.review_schedule import review_status
+from sonar.domain.sms_episode import Entry, Episode
+from sonar.domain.top import Top
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _entry(entry: Entry) -> dict[str, Any]:
+    kind = type(entry.value).__name__
+    value = _plain(entry.value)
+    if isinstance(entry.value, Top):
+        value = {"stage": entry.value.stage, "before_custody": entry.value.before_custody,
+                 "answers": dict(entry.value.answers.values),
+                 "other_substance_name": entry.value.answers.other_substance_name}
+    return {"entry_version": entry.version, "kind": kind, "occurred_at": _plain(entry.occurred_at),
+            "in_error": entry.in_error, "flags": list(entry.flags), "value": value}
+
+
+def _episode(episode: Episode, today: date) -> dict[str, Any]:
+    done = episode.reviews_done()
+    return {
+        "number": episode.number,
+        "status": episode.status.value,
+        "referred_at": _plain(episode.referred_at),
+        "referral": _plain(episode.referral),
+        "outcome": _plain(episode.outcome),
+        "treatment_start": _plain(episode.treatment_start),
+        "caseload": ({"worker_id": episode.caseload_worker, "site": episode.caseload_site}
+                     if episode.caseload_worker else None),
+        "reviews": [{"kind": kind, "due": due.isoformat(),
+                     "status": review_status(due, today, done=kind in done)}
+                    for kind, due in episode.review_due_dates().items()],
+        "discharge": _plain(episode.discharge),
+        "ended_at": _plain(episode.ended_at),
+        "entries": [_entry(e) for e in episode.entries],
+    }
+
+
+def record_view(record: CareRecord, today: date) -> dict[str, Any]:
+    """The whole record as plain JSON values; review status is as of ``today``."""
+    return {
+        "patient_id": str(record.id),
+        "version": record.version,
+        "identity": {k: (str(v) if v is not None else None)
+                     for k, v in vars(record.identity).items()},
+        "demographics": _plain(record.demographics),
+        "setting": record.journey.setting,
+        "location": record.journey.location,
+        "journey": [_plain(m) for m in record.journey.movements],
+        "reception_screens": [_entry(e) for e in record.screens],
+        "episodes": [_episode(e, today) for e in record.episodes],
+    }

@@ -1,0 +1,59 @@
+"""The `sonar` command: serve the API, seed demo data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from sonar.config import Settings
+
+cli = typer.Typer(help="SONAR shared care record.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+
+
+def _seed(patients: int) -> None:
+    from sonar.bootstrap import build_application  # noqa: PLC0415 - keep `--help` fast
+    from sonar.demo import seed_cohort  # noqa: PLC0415
+
+    application = build_application(Settings())
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn()) as progress:
+        task = progress.add_task("Seeding synthetic patients", total=patients)
+        seed_cohort(application, patients, on_patient=lambda: progress.advance(task))
+    typer.echo(f"Seeded {patients} synthetic patients; log position {application.position()}.")
+
+
+@cli.command()
+def demo(patients: Annotated[int, typer.Option(min=1, max=100_000)] = 50) -> None:
+    """Seed a synthetic cohort (custody → prison → SMS pathway → release) via the app layer."""
+    _seed(patients)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default SONAR_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default SONAR_PORT).")] = None,
+    demo_patients: Annotated[int, typer.Option(
+        "--demo", help="Seed this many synthetic patients first if the store is empty.")] = 0,
+) -> None:
+    """Serve the API (SQLite under SONAR_DATA_DIR unless SONAR_DATABASE_URL is set)."""
+    import uvicorn  # noqa: PLC0415 - keep `--help` fast
+
+    from sonar.api.main import create_app  # noqa: PLC0415
+    from sonar.bootstrap import build_application  # noqa: PLC0415
+    from sonar.observability import configure_logging  # noqa: PLC0415
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    application = build_application(settings)
+    if demo_patients and application.position() == 0:
+        _seed(demo_patients)
+    uvicorn.run(create_app(settings, application), host=host or settings.host,
+                port=port or settings.port, log_level=settings.log_level.lower(),
+                access_log=False)
+
+
+def main() -> None:
+    cli()

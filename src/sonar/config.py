@@ -1,0 +1,90 @@
+"""One validated Settings object, read from SONAR_* environment variables."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """SONAR's configuration; every field is documented in the README's table."""
+
+    model_config = SettingsConfigDict(env_prefix="SONAR_", extra="ignore")
+
+    data_dir: Path = Field(Path(".sonar"), description="Where the embedded SQLite store lives.")
+    database_url: str | None = Field(
+        None, description="postgresql://user:password@host:port/db selects PostgreSQL.")
+    database_schema: str | None = Field(None, description="PostgreSQL schema for SONAR tables.")
+    pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connection pool size.")
+    cipher_key: SecretStr | None = Field(
+        None, description="Base64 AES key (16, 24 or 32 bytes) turns on encryption at rest.")
+    compress: bool = Field(False, description="zlib-compress stored event payloads.")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    environment: Literal["development", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest accepted request body.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("postgresql", "postgres"):
+            msg = "SONAR_DATABASE_URL must be a postgresql:// URL"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("cipher_key")
+    @classmethod
+    def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                size = len(base64.b64decode(value.get_secret_value(), validate=True))
+            except binascii.Error:
+                size = -1
+            if size not in (16, 24, 32):
+                msg = "SONAR_CIPHER_KEY must be base64 of a 16, 24 or 32 byte AES key"
+                raise ValueError(msg)
+        return value
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "sonar.db"
+
+    def event_store_env(self) -> dict[str, str]:
+        """The eventsourcing library's environment for the chosen store."""
+        env: dict[str, str] = {}
+        if self.database_url:
+            url = urlsplit(self.database_url)
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": url.path.lstrip("/") or "sonar",
+                "POSTGRES_HOST": url.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": unquote(url.username or "sonar"),
+                "POSTGRES_PASSWORD": unquote(url.password or ""),
+                "POSTGRES_POOL_SIZE": str(self.pool_size),
+                "POSTGRES_PRE_PING": "y",
+                "POSTGRES_CONNECT_TIMEOUT": "10",
+                "POSTGRES_LOCK_TIMEOUT": "5",
+            }
+            if self.database_schema:
+                env["POSTGRES_SCHEMA"] = self.database_schema
+        else:
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        if self.cipher_key is not None:
+            env |= {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+                    "CIPHER_KEY": self.cipher_key.get_secret_value()}
+        if self.compress:
+            env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
+        return env

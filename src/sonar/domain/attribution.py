@@ -1,0 +1,67 @@
+"""Who did what, for whom, when and why: the attribution every event carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sonar.domain import codes
+from sonar.domain.errors import InvalidValue
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person (or system) acting, and the organisation and site they act for."""
+
+    actor_id: str
+    role: str
+    organisation: str
+    site: str
+
+    def __post_init__(self) -> None:
+        codes.ROLE.check(self.role, field="role")
+        for field in ("actor_id", "organisation", "site"):
+            value = getattr(self, field)
+            if not value or len(value) > 100:
+                raise InvalidValue(
+                    f"{field} must have 1 to 100 characters.", rule="actor.length", field=field
+                )
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Attribution of one clinical action.
+
+    ``occurred_at`` is clinical time (may be in the past: a late entry); ``recorded_at`` is
+    when SONAR stored it, read from the application's clock. Clinical time is never after
+    recorded time.
+    """
+
+    actor: Actor
+    purpose_of_use: str
+    source: str
+    correlation_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+
+    def __post_init__(self) -> None:
+        codes.PURPOSE_OF_USE.check(self.purpose_of_use, field="purpose_of_use")
+        codes.SOURCE.check(self.source, field="source")
+        for field in ("occurred_at", "recorded_at"):
+            if getattr(self, field).tzinfo is None:
+                raise InvalidValue(
+                    f"{field} must include a time zone offset.",
+                    rule="time.timezone_required",
+                    field=field,
+                )
+        if self.occurred_at > self.recorded_at:
+            raise InvalidValue(
+                "Clinical time (occurred_at) cannot be in the future.",
+                rule="occurred_at.not_in_future",
+                field="occurred_at",
+            )
+
+    @property
+    def clinical_date(self) -> datetime:
+        """Clinical time in UTC, for date arithmetic that must not depend on the offset."""
+        return self.occurred_at.astimezone(UTC)

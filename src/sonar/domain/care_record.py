@@ -1,0 +1,414 @@
+"""The patient's care record: one event-sourced aggregate per person.
+
+One stream per person is the consistency boundary: identity, the journey across settings
+and every SMS episode change together, so one person's history is totally ordered, an
+auditor replays a single stream, and Kafka keys by the same id. Public methods are
+imperative clinical verbs; they validate and compute derived facts, then trigger a
+past-tense event holding only facts. Events carry the attribution and use its recorded
+time as their timestamp, so the domain never reads a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from sonar.domain import codes
+from sonar.domain.attribution import Attribution
+from sonar.domain.errors import IllegalStep, InvalidValue
+from sonar.domain.identity import Demographics, Identity, NhsNumber, PncId, PrisonNumber
+from sonar.domain.journey import Journey, Movement
+from sonar.domain.pathway import (
+    BriefIntervention,
+    CarePlan,
+    Discharge,
+    DualDiagnosis,
+    ReceptionScreen,
+    Referral,
+    ReferralOutcome,
+    Review,
+    RiskAssessment,
+)
+from sonar.domain.sms_episode import Entry, EntryValue, Episode
+from sonar.domain.top import Top
+
+
+def _location(value: str, field: str) -> str:
+    text = value.strip()
+    if not text or len(text) > 100:
+        raise InvalidValue(f"{field} must have 1 to 100 characters.", rule="location.length",
+                           field=field)
+    return text
+
+
+class CareRecord(Aggregate):
+    """A person's shared care record across police custody, prison and the community."""
+
+    class Event(Aggregate.Event):
+        attribution: Attribution
+
+    class Registered(Event, Aggregate.Created):
+        identity: Identity
+        demographics: Demographics
+
+    def __init__(self, identity: Identity, demographics: Demographics,
+                 attribution: Attribution) -> None:
+        self.identity = identity
+        self.demographics = demographics
+        self.registered_by = attribution
+        self.journey = Journey()
+        self.screens: list[Entry] = []
+        self.episodes: list[Episode] = []
+
+    @classmethod
+    def register(cls, identity: Identity, demographics: Demographics,
+                 attribution: Attribution) -> CareRecord:
+        codes.SEX.check(demographics.sex, field="sex")
+        if demographics.date_of_birth > attribution.recorded_at.date():
+            raise InvalidValue("Date of birth cannot be in the future.",
+                               rule="date_of_birth.not_in_future", field="date_of_birth")
+        return cls._create(cls.Registered, identity=identity, demographics=demographics,
+                           attribution=attribution, timestamp=attribution.recorded_at)
+
+    def _record(self, event_class: type[Event], attribution: Attribution, **facts: Any) -> None:
+        self.trigger_event(event_class, attribution=attribution,
+                           timestamp=attribution.recorded_at, **facts)
+
+    # --- identity -----------------------------------------------------------------------
+
+    class NhsNumberTraced(Event):
+        nhs_number: NhsNumber
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.identity = _replace_identity(aggregate.identity, nhs_number=self.nhs_number)
+
+    def trace_nhs_number(self, nhs_number: NhsNumber, attribution: Attribution) -> None:
+        """Add an NHS number traced after registration (e.g. via PDS)."""
+        if self.identity.nhs_number is not None:
+            raise IllegalStep("This record already has an NHS number; correct it through "
+                              "the records team.", rule="nhs_number.already_recorded")
+        self._record(self.NhsNumberTraced, attribution, nhs_number=nhs_number)
+
+    # --- journey ------------------------------------------------------------------------
+
+    class Moved(Event):
+        """Base of journey events; subclasses name the step."""
+
+        kind: str
+        setting: str
+        location: str | None
+        detail: str | None
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.journey.move(Movement(self.originator_version,
+                                            self.attribution.occurred_at, self.kind,
+                                            self.setting, self.location, self.detail))
+
+    class DetainedInPoliceCustody(Moved):
+        pnc_id: PncId | None
+
+        def apply(self, aggregate: CareRecord) -> None:
+            super().apply(aggregate)
+            if self.pnc_id is not None:
+                aggregate.identity = _replace_identity(aggregate.identity, pnc_id=self.pnc_id)
+
+    class ReleasedFromPoliceCustody(Moved):
+        pass
+
+    class ReceivedIntoPrison(Moved):
+        prison_number: PrisonNumber | None
+
+        def apply(self, aggregate: CareRecord) -> None:
+            super().apply(aggregate)
+            if self.prison_number is not None:
+                aggregate.identity = _replace_identity(aggregate.identity,
+                                                       prison_number=self.prison_number)
+
+    class TransferredBetweenEstablishments(Moved):
+        from_establishment: str | None
+
+    class ReleasedFromPrison(Moved):
+        pass
+
+    class RecalledToPrison(Moved):
+        pass
+
+    def detain_in_police_custody(self, custody_suite: str, pnc_id: PncId | None,
+                                 attribution: Attribution) -> None:
+        self.journey.check_police_detention()
+        self._record(self.DetainedInPoliceCustody, attribution, kind="detained_in_police_custody",
+                     setting="police_custody", location=_location(custody_suite, "custody_suite"),
+                     detail=None, pnc_id=pnc_id)
+
+    def release_from_police_custody(self, outcome: str, attribution: Attribution) -> None:
+        self.journey.check_police_release()
+        codes.POLICE_CUSTODY_OUTCOME.check(outcome, field="outcome")
+        held = outcome == "remanded_to_court"
+        self._record(self.ReleasedFromPoliceCustody, attribution,
+                     kind="released_from_police_custody",
+                     setting="police_custody" if held else "community",
+                     location="court" if held else None, detail=outcome)
+
+    def receive_into_prison(self, establishment: str, prison_number: PrisonNumber | None,
+                            attribution: Attribution) -> None:
+        self.journey.check_prison_reception()
+        self._record(self.ReceivedIntoPrison, attribution, kind="received_into_prison",
+                     setting="prison", location=_location(establishment, "establishment"),
+                     detail=None, prison_number=prison_number)
+
+    def transfer(self, to_establishment: str, attribution: Attribution) -> None:
+        to = _location(to_establishment, "to_establishment")
+        self.journey.check_transfer(to)
+        self._record(self.TransferredBetweenEstablishments, attribution,
+                     kind="transferred_between_establishments", setting="prison", location=to,
+                     detail=None, from_establishment=self.journey.location)
+
+    def release_from_prison(self, release_type: str, destination_area: str | None,
+                            attribution: Attribution) -> None:
+        self.journey.check_prison_release()
+        codes.RELEASE_TYPE.check(release_type, field="release_type")
+        area = _location(destination_area, "destination_area") if destination_area else None
+        self._record(self.ReleasedFromPrison, attribution, kind="released_from_prison",
+                     setting="community", location=area, detail=release_type)
+
+    def recall_to_prison(self, recall_type: str, establishment: str,
+                         attribution: Attribution) -> None:
+        self.journey.check_recall()
+        codes.RECALL_TYPE.check(recall_type, field="recall_type")
+        self._record(self.RecalledToPrison, attribution, kind="recalled_to_prison",
+                     setting="prison", location=_location(establishment, "establishment"),
+                     detail=recall_type)
+
+    # --- reception screen ---------------------------------------------------------------
+
+    class ReceptionScreenRecorded(Event):
+        screen: ReceptionScreen
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.screens.append(Entry(self.originator_version, self.attribution.occurred_at,
+                                           self.screen))
+
+    def record_reception_screen(self, screen: ReceptionScreen, attribution: Attribution) -> None:
+        if self.journey.setting != "prison":
+            raise IllegalStep("A reception screen is recorded when the person is in prison; "
+                              "record the prison reception first.",
+                              rule="reception_screen.requires_prison")
+        self._record(self.ReceptionScreenRecorded, attribution, screen=screen)
+
+    # --- SMS episode --------------------------------------------------------------------
+
+    class EpisodeEvent(Event):
+        episode: int
+
+    class ReferredToSms(EpisodeEvent):
+        referral: Referral
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.episodes.append(Episode(self.episode, self.referral,
+                                              self.attribution.occurred_at))
+
+    class ReferralOutcomeRecorded(EpisodeEvent):
+        outcome: ReferralOutcome
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.episode(self.episode).apply_outcome(self.outcome,
+                                                          self.attribution.occurred_at)
+
+    class EntryRecorded(EpisodeEvent):
+        """Base of events that add a clinical entry to an episode."""
+
+        def entry_value(self) -> EntryValue:
+            raise NotImplementedError
+
+        def entry_flags(self) -> tuple[str, ...]:
+            return ()
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.episode(self.episode).add_entry(Entry(
+                self.originator_version, self.attribution.occurred_at, self.entry_value(),
+                flags=self.entry_flags()))
+
+    class DualDiagnosisAssessed(EntryRecorded):
+        assessment: DualDiagnosis
+
+        def entry_value(self) -> EntryValue:
+            return self.assessment
+
+    class RiskAssessed(EntryRecorded):
+        assessment: RiskAssessment
+
+        def entry_value(self) -> EntryValue:
+            return self.assessment
+
+    class BriefInterventionRecorded(EntryRecorded):
+        intervention: BriefIntervention
+
+        def entry_value(self) -> EntryValue:
+            return self.intervention
+
+    class TopRecorded(EntryRecorded):
+        top: Top
+        flags: tuple[str, ...]
+
+        def entry_value(self) -> EntryValue:
+            return self.top
+
+        def entry_flags(self) -> tuple[str, ...]:
+            return self.flags
+
+    class ReviewRecorded(EntryRecorded):
+        review: Review
+        due_date: date  # when it was due by the review rule at the time of recording
+
+        def entry_value(self) -> EntryValue:
+            return self.review
+
+    class CarePlanRevised(EntryRecorded):
+        plan: CarePlan
+        revision: int
+
+        def entry_value(self) -> EntryValue:
+            return self.plan
+
+    class CaseloadAssigned(EpisodeEvent):
+        worker_id: str
+        site: str
+        previous_worker_id: str | None
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.episode(self.episode).apply_caseload(self.worker_id, self.site)
+
+    class Discharged(EpisodeEvent):
+        discharge: Discharge
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.episode(self.episode).apply_discharge(self.discharge,
+                                                            self.attribution.occurred_at)
+
+    def episode(self, number: int) -> Episode:
+        if not 1 <= number <= len(self.episodes):
+            raise IllegalStep(f"There is no episode {number} on this record.",
+                              rule="episode.not_found")
+        return self.episodes[number - 1]
+
+    @property
+    def active_episode(self) -> Episode | None:
+        return next((e for e in self.episodes if e.is_active), None)
+
+    def _open_step(self, number: int, attribution: Attribution) -> Episode:
+        episode = self.episode(number)
+        episode.require_not_before_referral(attribution.occurred_at)
+        return episode
+
+    def refer_to_sms(self, referral: Referral, attribution: Attribution) -> int:
+        """Refer to the SMS team, opening a new episode; return its number."""
+        active = self.active_episode
+        if active is not None:
+            raise IllegalStep(f"Episode {active.number} is still {active.status.value}; "
+                              "record its outcome or discharge it first.",
+                              rule="episode.already_active")
+        number = len(self.episodes) + 1
+        self._record(self.ReferredToSms, attribution, episode=number, referral=referral)
+        return number
+
+    def record_referral_outcome(self, number: int, outcome: ReferralOutcome,
+                                attribution: Attribution) -> None:
+        self._open_step(number, attribution).check_outcome()
+        self._record(self.ReferralOutcomeRecorded, attribution, episode=number, outcome=outcome)
+
+    def assess_dual_diagnosis(self, number: int, assessment: DualDiagnosis,
+                              attribution: Attribution) -> None:
+        self._open_step(number, attribution).check_assessment("dual_diagnosis")
+        self._record(self.DualDiagnosisAssessed, attribution, episode=number,
+                     assessment=assessment)
+
+    def assess_risk(self, number: int, assessment: RiskAssessment,
+                    attribution: Attribution) -> None:
+        self._open_step(number, attribution).check_assessment("risk_assessment")
+        self._record(self.RiskAssessed, attribution, episode=number, assessment=assessment)
+
+    def assign_caseload(self, number: int, worker_id: str, site: str,
+                        attribution: Attribution) -> None:
+        episode = self._open_step(number, attribution)
+        worker, where = _location(worker_id, "worker_id"), _location(site, "site")
+        episode.check_caseload(worker, where)
+        self._record(self.CaseloadAssigned, attribution, episode=number, worker_id=worker,
+                     site=where, previous_worker_id=episode.caseload_worker)
+
+    def record_brief_intervention(self, number: int, intervention: BriefIntervention,
+                                  attribution: Attribution) -> None:
+        self._open_step(number, attribution).check_assessment("brief_intervention")
+        self._record(self.BriefInterventionRecorded, attribution, episode=number,
+                     intervention=intervention)
+
+    def record_top(self, number: int, top: Top, attribution: Attribution) -> None:
+        flags = self._open_step(number, attribution).top_flags(top)
+        self._record(self.TopRecorded, attribution, episode=number, top=top, flags=flags)
+
+    def record_review(self, number: int, review: Review, attribution: Attribution) -> None:
+        episode = self._open_step(number, attribution)
+        due = episode.check_review(review, attribution.occurred_at)
+        self._record(self.ReviewRecorded, attribution, episode=number, review=review,
+                     due_date=due)
+
+    def revise_care_plan(self, number: int, plan: CarePlan, attribution: Attribution) -> int:
+        """Record a new care plan revision (earlier ones are kept); return its number."""
+        revision = self._open_step(number, attribution).check_care_plan()
+        self._record(self.CarePlanRevised, attribution, episode=number, plan=plan,
+                     revision=revision)
+        return revision
+
+    def discharge(self, number: int, discharge: Discharge, attribution: Attribution) -> None:
+        self._open_step(number, attribution).check_discharge()
+        self._record(self.Discharged, attribution, episode=number, discharge=discharge)
+
+    # --- corrections --------------------------------------------------------------------
+
+    class EntryMarkedInError(Event):
+        entry_version: int
+        reason: str
+
+        def apply(self, aggregate: CareRecord) -> None:
+            entry = aggregate.find_entry(self.entry_version)
+            if entry is not None:  # always found: checked by mark_entered_in_error
+                entry.in_error = self.reason
+
+    def find_entry(self, version: int) -> Entry | None:
+        for entry in self.screens:
+            if entry.version == version:
+                return entry
+        for episode in self.episodes:
+            for entry in episode.entries:
+                if entry.version == version:
+                    return entry
+        return None
+
+    def mark_entered_in_error(self, entry_version: int, reason: str,
+                              attribution: Attribution) -> None:
+        """Mark a clinical entry as entered in error; nothing is deleted."""
+        if not reason.strip() or len(reason) > 1000:
+            raise InvalidValue("Give a reason (1 to 1000 characters).",
+                               rule="entered_in_error.reason_required", field="reason")
+        entry = self.find_entry(entry_version)
+        if entry is None:
+            raise IllegalStep(
+                f"Event {entry_version} is not a clinical entry that can be marked in error; "
+                "journey moves and pathway transitions are corrected by a further step.",
+                rule="entered_in_error.not_an_entry")
+        if entry.in_error is not None:
+            raise IllegalStep(f"Entry {entry_version} is already marked in error.",
+                              rule="entered_in_error.already_marked")
+        self._record(self.EntryMarkedInError, attribution, entry_version=entry_version,
+                     reason=reason.strip())
+
+    # --- views --------------------------------------------------------------------------
+
+    def latest_event_time(self) -> datetime:
+        return self.modified_on
+
+
+def _replace_identity(identity: Identity, **changes: Any) -> Identity:
+    return replace(identity, **changes)
