@@ -164,12 +164,12 @@ class SonarApplication(Application[UUID]):
 
     def register_patient(self, ctx: CommandContext, identity: Identity,
                          demographics: Demographics) -> CommandResult:
-        if identity.nhs_number is not None:
-            owner = self.find_by_nhs_number(identity.nhs_number)
-            if owner is not None:
-                raise DuplicatePatient(owner)
-
         def build(at: Attribution) -> tuple[CareRecord, int | None]:
+            # Checked after any idempotent replay, so a retried registration is not a duplicate.
+            if identity.nhs_number is not None:
+                owner = self.find_by_nhs_number(identity.nhs_number)
+                if owner is not None:
+                    raise DuplicatePatient(owner)
             return CareRecord.register(identity, demographics, at), None
 
         return self._execute(ctx, "register_patient", (identity, demographics), build,
@@ -177,11 +177,14 @@ class SonarApplication(Application[UUID]):
 
     def trace_nhs_number(self, ctx: CommandContext, patient_id: UUID,
                          nhs_number: NhsNumber) -> CommandResult:
-        owner = self.find_by_nhs_number(nhs_number)
-        if owner is not None and owner != patient_id:
-            raise DuplicatePatient(owner)
-        return self._execute(ctx, "trace_nhs_number", (patient_id, nhs_number), self._on(
-            patient_id, lambda r, at: r.trace_nhs_number(nhs_number, at)), index_nhs=True)
+        def step(record: CareRecord, at: Attribution) -> None:
+            owner = self.find_by_nhs_number(nhs_number)
+            if owner is not None and owner != patient_id:
+                raise DuplicatePatient(owner)
+            record.trace_nhs_number(nhs_number, at)
+
+        return self._execute(ctx, "trace_nhs_number", (patient_id, nhs_number),
+                             self._on(patient_id, step), index_nhs=True)
 
     def detain_in_police_custody(self, ctx: CommandContext, patient_id: UUID,
                                  custody_suite: str, pnc_id: PncId | None) -> CommandResult:

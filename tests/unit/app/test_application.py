@@ -14,8 +14,8 @@ from sonar.app.errors import DuplicatePatient, IdempotencyKeyReused, PatientNotF
 from sonar.domain import (
     Actor,
     Demographics,
-    IllegalStep,
     Identity,
+    IllegalStep,
     InvalidValue,
     NhsNumber,
     Referral,

@@ -10,13 +10,18 @@ from sonar.domain.codes import ValueSet
 
 
 class CommandBody(BaseModel):
-    """Every command body: strict types, no unknown fields, optional clinical time."""
+    """Every command body: strict types, no unknown fields, optional clinical time.
+
+    Strict so that "1" is not a number and "yes" not a boolean; dates and times are
+    the exception (``strict=False`` on those fields): JSON carries them as strings.
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     occurred_at: AwareDatetime | None = Field(
-        None, description="Clinical time (ISO 8601 with offset). Defaults to now; may be in "
-        "the past for a late entry, never in the future.")
+        None, strict=False,
+        description="Clinical time (ISO 8601 with offset). Defaults to now; may be in the past "
+                    "for a late entry, never in the future.")
 
 
 def coded(value_set: ValueSet, description: str = "") -> str:

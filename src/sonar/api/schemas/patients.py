@@ -17,7 +17,7 @@ class PatientCreate(CommandBody):
     pnc_id: str | None = Field(None, max_length=20, examples=["2019/0123456X"])
     given_name: str = Field(max_length=100)
     family_name: str = Field(max_length=100)
-    date_of_birth: date
+    date_of_birth: date = Field(strict=False)
     sex: str = coded(codes.SEX)
 
     def identity(self) -> Identity:
