@@ -58,7 +58,7 @@ def get_command_context(
     request: Request,
     actor: ActorDep,
     x_purpose_of_use: Annotated[str, Header()] = "direct_care",
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> CommandContext:
     correlation_id = getattr(request.state, "correlation_id", None) or uuid4().hex
     return CommandContext(actor=actor, correlation_id=correlation_id,

@@ -97,8 +97,10 @@ class SonarApplication(Application[UUID]):
                            source=ctx.source, correlation_id=ctx.correlation_id,
                            occurred_at=ctx.occurred_at or now, recorded_at=now)
 
-    def _fingerprint(self, command: str, args: Iterable[Any]) -> str:
-        body = self.mapper.transcoder.encode([command, *args])
+    def _fingerprint(self, ctx: CommandContext, command: str, args: Iterable[Any]) -> str:
+        """What makes two requests "the same" for an Idempotency-Key."""
+        when = ctx.occurred_at.astimezone(UTC).isoformat() if ctx.occurred_at else None
+        body = self.mapper.transcoder.encode([command, ctx.purpose_of_use, when, *args])
         return hashlib.sha256(body).hexdigest()
 
     def _replay(self, ctx: CommandContext, fingerprint: str) -> CommandResult | None:
@@ -120,7 +122,7 @@ class SonarApplication(Application[UUID]):
     def _execute(self, ctx: CommandContext, command: str, args: Iterable[Any], build: Build,
                  *, index_nhs: bool = False) -> CommandResult:
         """Run a command: replay its receipt, or build new events and save them atomically."""
-        fingerprint = self._fingerprint(command, args)
+        fingerprint = self._fingerprint(ctx, command, args)
         for attempt in range(self.max_attempts):
             replayed = self._replay(ctx, fingerprint)
             if replayed is not None:

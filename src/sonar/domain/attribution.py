@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sonar.domain import codes
 from sonar.domain.errors import InvalidValue
+
+# Clinical dates (treatment start, review due dates) are dates in England.
+CLINICAL_TZ = ZoneInfo("Europe/London")
+
+
+def clinical_day(moment: datetime) -> date:
+    """The date in England of a moment, whatever offset it was sent with."""
+    return moment.astimezone(CLINICAL_TZ).date()
 
 
 @dataclass(frozen=True)
@@ -54,14 +63,12 @@ class Attribution:
                     rule="time.timezone_required",
                     field=field,
                 )
+        if self.occurred_at.year < 1900:
+            raise InvalidValue("Clinical time must be after 1900.", rule="time.out_of_range",
+                               field="occurred_at")
         if self.occurred_at > self.recorded_at:
             raise InvalidValue(
                 "Clinical time (occurred_at) cannot be in the future.",
                 rule="occurred_at.not_in_future",
                 field="occurred_at",
             )
-
-    @property
-    def clinical_date(self) -> datetime:
-        """Clinical time in UTC, for date arithmetic that must not depend on the offset."""
-        return self.occurred_at.astimezone(UTC)

@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from sonar.domain import codes
-from sonar.domain.attribution import Attribution
+from sonar.domain.attribution import Attribution, clinical_day
 from sonar.domain.errors import IllegalStep, InvalidValue
 from sonar.domain.identity import Demographics, Identity, NhsNumber, PncId, PrisonNumber
 from sonar.domain.journey import Journey, Movement
@@ -74,6 +74,11 @@ class CareRecord(Aggregate):
                            attribution=attribution, timestamp=attribution.recorded_at)
 
     def _record(self, event_class: type[Event], attribution: Attribution, **facts: Any) -> None:
+        if clinical_day(attribution.occurred_at) < self.demographics.date_of_birth:
+            raise InvalidValue("Clinical time is before the person's date of birth.",
+                               rule="occurred_at.before_birth", field="occurred_at")
+        if issubclass(event_class, self.Moved):
+            self.journey.check_order(attribution.occurred_at)
         self.trigger_event(event_class, attribution=attribution,
                            timestamp=attribution.recorded_at, **facts)
 
@@ -310,6 +315,10 @@ class CareRecord(Aggregate):
             raise IllegalStep(f"Episode {active.number} is still {active.status.value}; "
                               "record its outcome or discharge it first.",
                               rule="episode.already_active")
+        ended = [e.ended_at for e in self.episodes if e.ended_at is not None]
+        if ended and attribution.occurred_at < max(ended):
+            raise IllegalStep("A new referral cannot be dated before the previous episode "
+                              "ended.", rule="episode.overlaps_previous")
         number = len(self.episodes) + 1
         self._record(self.ReferredToSms, attribution, episode=number, referral=referral)
         return number
@@ -357,12 +366,15 @@ class CareRecord(Aggregate):
     def revise_care_plan(self, number: int, plan: CarePlan, attribution: Attribution) -> int:
         """Record a new care plan revision (earlier ones are kept); return its number."""
         revision = self._open_step(number, attribution).check_care_plan()
+        if plan.next_review_date < clinical_day(attribution.occurred_at):
+            raise InvalidValue("The next review date is before the plan was agreed.",
+                               rule="care_plan.next_review_in_past", field="next_review_date")
         self._record(self.CarePlanRevised, attribution, episode=number, plan=plan,
                      revision=revision)
         return revision
 
     def discharge(self, number: int, discharge: Discharge, attribution: Attribution) -> None:
-        self._open_step(number, attribution).check_discharge()
+        self._open_step(number, attribution).check_discharge(attribution.occurred_at)
         self._record(self.Discharged, attribution, episode=number, discharge=discharge)
 
     # --- corrections --------------------------------------------------------------------

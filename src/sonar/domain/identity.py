@@ -8,9 +8,9 @@ from datetime import date
 
 from sonar.domain.errors import InvalidValue
 
-_PRISON_NUMBER = re.compile(r"^[A-Z]\d{4}[A-Z]{2}$")
+_PRISON_NUMBER = re.compile(r"^[A-Z][0-9]{4}[A-Z]{2}$")
 # PNC ids are written YY/NNNNNNNL or YYYY/NNNNNNNL: year, serial, check letter.
-_PNC_ID = re.compile(r"^(\d{2}|\d{4})/\d{1,7}[A-Z]$")
+_PNC_ID = re.compile(r"^([0-9]{2}|[0-9]{4})/[0-9]{1,7}[A-Z]$")
 
 
 def nhs_check_digit(first_nine: str) -> int | None:
@@ -100,10 +100,9 @@ class Demographics:
     def __post_init__(self) -> None:
         for field in ("given_name", "family_name"):
             text = getattr(self, field).strip()
-            if not text or len(text) > 100:
-                raise InvalidValue(
-                    "A name must have 1 to 100 characters.", rule="name.length", field=field
-                )
+            if not 1 <= len(text) <= 100 or not text.isprintable():
+                raise InvalidValue("A name must have 1 to 100 printable characters.",
+                                   rule="name.length", field=field)
             object.__setattr__(self, field, text)
 
 

@@ -34,6 +34,13 @@ class Journey:
     def __post_init__(self) -> None:
         self.movements: list[Movement] = []
 
+    def check_order(self, occurred_at: datetime) -> None:
+        """Moves happen one after another: a move cannot be dated before the previous one."""
+        if self.movements and occurred_at < self.movements[-1].occurred_at:
+            raise IllegalStep("This move is dated before the person's previous move "
+                              f"({self.movements[-1].kind.replace('_', ' ')}); check the time.",
+                              rule="journey.out_of_order")
+
     def _require(self, allowed: set[str | None], step: str, hint: str) -> None:
         if self.setting not in allowed:
             where = self.setting or "not yet known"

@@ -19,6 +19,9 @@ def _text(value: str | None, field: str, *, required: bool = False, limit: int =
     if len(value) > limit:
         raise InvalidValue(f"{field} is longer than {limit} characters.",
                            rule="text.too_long", field=field)
+    if any(not (ch.isprintable() or ch in "\n\r\t") for ch in value):
+        raise InvalidValue(f"{field} contains control characters.",
+                           rule="text.control_characters", field=field)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from sonar.domain.attribution import clinical_day
 from sonar.domain.errors import IllegalStep
 from sonar.domain.pathway import (
     BriefIntervention,
@@ -64,6 +65,7 @@ class Episode:
     status: EpisodeStatus = EpisodeStatus.REFERRED
     outcome: ReferralOutcome | None = None
     treatment_start: date | None = None
+    accepted_at: datetime | None = None
     caseload_worker: str | None = None
     caseload_site: str | None = None
     discharge: Discharge | None = None
@@ -104,9 +106,20 @@ class Episode:
             raise self._illegal(f"already on the caseload of {worker_id} at {site}.",
                                 "caseload.already_assigned")
 
+    def _require_after_acceptance(self, occurred_at: datetime, step: str) -> None:
+        if self.accepted_at is not None and occurred_at < self.accepted_at:
+            raise self._illegal(f"a {step} cannot happen before treatment started.",
+                                f"{step}.before_treatment_start")
+
     def top_flags(self, top: Top) -> tuple[str, ...]:
-        """Check a TOP may be recorded; return flags it must carry (e.g. no start TOP)."""
-        self.require_status(EpisodeStatus.OPEN, step="top")
+        """Check a TOP may be recorded; return flags it must carry (e.g. no start TOP).
+
+        A post-treatment TOP follows discharge; every other stage is recorded in treatment.
+        """
+        if top.stage == "post_treatment":
+            self.require_status(EpisodeStatus.DISCHARGED, step="post_treatment_top")
+        else:
+            self.require_status(EpisodeStatus.OPEN, step="top")
         has_start = any(isinstance(e.value, Top) and e.value.stage == "start"
                         for e in self.valid_entries())
         if top.stage == "start" and has_start:
@@ -131,9 +144,7 @@ class Episode:
             raise self._illegal(
                 f"reviews are recorded in order; the {expected} review comes next.",
                 "review.out_of_order")
-        if occurred_at.date() < self.treatment_start:
-            raise self._illegal("a review cannot happen before treatment started.",
-                                "review.before_treatment_start")
+        self._require_after_acceptance(occurred_at, "review")
         return review_due_dates(self.treatment_start)[review.kind]
 
     def check_care_plan(self) -> int:
@@ -141,8 +152,9 @@ class Episode:
         self.require_status(EpisodeStatus.OPEN, step="care_plan")
         return len([e for e in self.entries if isinstance(e.value, CarePlan)]) + 1
 
-    def check_discharge(self) -> None:
+    def check_discharge(self, occurred_at: datetime) -> None:
         self.require_status(EpisodeStatus.OPEN, step="discharge")
+        self._require_after_acceptance(occurred_at, "discharge")
 
     # --- transitions (called only from events' apply) -----------------------------------
 
@@ -150,7 +162,8 @@ class Episode:
         self.outcome = outcome
         if outcome.outcome == "accepted":
             self.status = EpisodeStatus.OPEN
-            self.treatment_start = occurred_at.date()
+            self.accepted_at = occurred_at
+            self.treatment_start = clinical_day(occurred_at)
         else:
             self.status = EpisodeStatus.CLOSED
             self.ended_at = occurred_at

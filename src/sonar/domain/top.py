@@ -6,6 +6,7 @@ Item codes are SONAR's; docs/top-items.md (and the FHIR issue) map them to natio
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -104,19 +105,28 @@ def _item_problem(item: TopItem, value: TopValue) -> InvalidValue | None:
             return None
         return InvalidValue(f"{item.label} is yes/no (true or false).",
                             rule="top.yes_no", field=field)
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return InvalidValue(f"{item.label} must be a number.", rule="top.number", field=field)
-    whole = item.kind in (ItemKind.DAYS, ItemKind.COUNT, ItemKind.SCORE)
-    if whole and not float(value).is_integer():
-        return InvalidValue(f"{item.label} must be a whole number.",
-                            rule="top.whole_number", field=field)
-    if not item.minimum <= value <= item.maximum:
+    if math.isnan(value) or not item.minimum <= value <= item.maximum:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)[:12]
         return InvalidValue(
-            f"{item.label} must be between {item.minimum:g} and {item.maximum:g}; got {value:g}.",
+            f"{item.label} must be between {item.minimum:g} and {item.maximum:g}; got {shown}.",
             rule=f"top.{item.kind.value}_range",
             field=field,
         )
+    whole = item.kind in (ItemKind.DAYS, ItemKind.COUNT, ItemKind.SCORE)
+    if whole and isinstance(value, float) and not value.is_integer():
+        return InvalidValue(f"{item.label} must be a whole number.",
+                            rule="top.whole_number", field=field)
     return None
+
+
+def _normalise(code: str, value: TopValue) -> TopValue:
+    """Whole-number items are stored as int even when sent as 3.0."""
+    kind = TOP_ITEM_BY_CODE[code].kind
+    if kind in (ItemKind.DAYS, ItemKind.COUNT, ItemKind.SCORE) and isinstance(value, float):
+        return int(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -138,8 +148,8 @@ class TopAnswers:
                 problems.append(problem)
         problems += self._consistency_problems()
         raise_all(problems)
-        answered = {k: v for k, v in self.values.items() if v is not None}
-        object.__setattr__(self, "values", answered)
+        object.__setattr__(self, "values", {k: _normalise(k, v) for k, v in self.values.items()
+                                            if v is not None})
 
     def _consistency_problems(self) -> list[InvalidValue]:
         problems = []

@@ -128,3 +128,13 @@ def test_late_entry_keeps_clinical_and_recorded_time_apart(memory_app: SonarAppl
     assert episode.treatment_start == (clock.now - timedelta(days=5)).date()
     movement = memory_app.get_record(pid).journey.movements[0]
     assert movement.occurred_at == clock.now - timedelta(days=8)
+
+
+def test_a_key_reused_with_another_clinical_time_is_refused(memory_app: SonarApplication,
+                                                           clock: FakeClock) -> None:
+    pid = memory_app.register_patient(CTX, Identity(), PERSON).patient_id
+    keyed = replace(CTX, idempotency_key="k", occurred_at=clock.now - timedelta(days=3))
+    memory_app.receive_into_prison(keyed, pid, "HMP Leeds", None)
+    with pytest.raises(IdempotencyKeyReused):
+        memory_app.receive_into_prison(replace(keyed, occurred_at=clock.now), pid,
+                                       "HMP Leeds", None)

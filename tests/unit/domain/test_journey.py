@@ -77,3 +77,27 @@ def test_reception_screen_needs_prison() -> None:
     screen = ReceptionScreen(False, False, True, True, False, False, False)
     with pytest.raises(IllegalStep):
         new_record().record_reception_screen(screen, when(at(0).occurred_at))
+
+
+def test_a_move_dated_before_the_previous_move_is_refused() -> None:
+    record = in_prison()  # received at day 0
+    with pytest.raises(IllegalStep) as caught:
+        record.transfer("HMP Hull", at(-0.5, 1))
+    assert caught.value.rule == "journey.out_of_order"
+
+
+def test_nothing_happens_before_birth() -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    record = new_record()  # born 1990-05-01
+    with pytest.raises(InvalidValue) as caught:
+        record.receive_into_prison("HMP Leeds", None, when(datetime(1980, 1, 1, tzinfo=UTC)))
+    assert caught.value.rule == "occurred_at.before_birth"
+    with pytest.raises(InvalidValue) as absurd:
+        when(datetime(1, 1, 1, 0, 30, tzinfo=UTC))
+    assert absurd.value.rule == "time.out_of_range"
+
+
+def test_identifiers_use_ascii_digits_only() -> None:
+    with pytest.raises(InvalidValue):
+        PrisonNumber("A\u0661\u0662\u0663\u0664BC")

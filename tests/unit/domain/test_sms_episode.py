@@ -153,3 +153,48 @@ def test_journey_moves_and_pathway_transitions_cannot_be_marked_in_error() -> No
     with pytest.raises(IllegalStep) as caught:
         record.mark_entered_in_error(2, "oops", at(1))  # version 2: the prison reception
     assert caught.value.rule == "entered_in_error.not_an_entry"
+
+
+def test_a_post_treatment_top_follows_discharge_only() -> None:
+    record = with_open_episode()
+    post = Top("post_treatment", TopAnswers({"opiates_days": 0}))
+    with pytest.raises(IllegalStep) as caught:
+        record.record_top(1, post, at(10))
+    assert caught.value.rule == "episode.post_treatment_top_not_allowed"
+    record.record_top(1, START_TOP, at(1))
+    record.discharge(1, Discharge("completed"), at(20))
+    record.record_top(1, post, at(60))
+    assert [e.value.stage for e in record.episode(1).entries] == [  # type: ignore[union-attr]
+        "start", "post_treatment"]
+
+
+def test_discharge_cannot_be_dated_before_treatment_started() -> None:
+    record = with_open_episode()  # accepted at day 0.1
+    with pytest.raises(IllegalStep) as caught:
+        record.discharge(1, Discharge("completed"), at(0.05))
+    assert caught.value.rule == "discharge.before_treatment_start"
+
+
+def test_review_timing_uses_the_moment_not_the_senders_offset() -> None:
+    from datetime import datetime, timedelta, timezone  # noqa: PLC0415
+
+    from tests.unit.domain.builders import when  # noqa: PLC0415
+
+    record = in_prison()
+    record.refer_to_sms(Referral("self", ("alcohol",), "never", False), at(0))
+    bst = timezone(timedelta(hours=1))
+    accepted = datetime(2026, 3, 3, 0, 30, tzinfo=bst)
+    record.record_referral_outcome(1, ReferralOutcome("accepted"), when(accepted))
+    assert record.episode(1).treatment_start == accepted.date()
+    record.record_review(1, Review("day_5", "completed"), when(accepted + timedelta(minutes=15)))
+    with pytest.raises(IllegalStep):
+        record.record_review(1, Review("day_28", "completed"),
+                             when(accepted.astimezone(bst) - timedelta(minutes=29)))
+
+
+def test_a_new_referral_cannot_overlap_the_previous_episode() -> None:
+    record = with_open_episode()
+    record.discharge(1, Discharge("completed"), at(20))
+    with pytest.raises(IllegalStep) as caught:
+        record.refer_to_sms(Referral("self", ("alcohol",), "never", True), at(10, 21))
+    assert caught.value.rule == "episode.overlaps_previous"

@@ -68,3 +68,28 @@ def test_unknown_stage_is_refused() -> None:
     with pytest.raises(InvalidValue) as caught:
         Top("middle", TopAnswers({}))
     assert caught.value.rule == "top_stage.unknown_code"
+
+
+def test_huge_numbers_are_out_of_range_not_a_crash() -> None:
+    with pytest.raises(InvalidValues) as caught:
+        TopAnswers({"alcohol_days": 10**400, "alcohol_amount": 10**400})
+    assert {p.rule for p in caught.value.problems} == {"top.days_range", "top.amount_range"}
+
+
+def test_nan_is_refused() -> None:
+    with pytest.raises(InvalidValue):
+        TopAnswers({"alcohol_amount": float("nan")})
+
+
+def test_whole_numbers_sent_as_floats_are_stored_as_int() -> None:
+    value = TopAnswers({"opiates_days": 3.0}).answer("opiates_days")
+    assert value == 3
+    assert type(value) is int
+
+
+def test_control_characters_in_free_text_are_refused() -> None:
+    from sonar.domain import Review  # noqa: PLC0415
+
+    with pytest.raises(InvalidValue) as caught:
+        Review("day_5", "completed", notes="a\x00b")
+    assert caught.value.rule == "text.control_characters"
