@@ -107,7 +107,8 @@ def _item_problem(item: TopItem, value: TopValue) -> InvalidValue | None:
                             rule="top.yes_no", field=field)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return InvalidValue(f"{item.label} must be a number.", rule="top.number", field=field)
-    if math.isnan(value) or not item.minimum <= value <= item.maximum:
+    nan = isinstance(value, float) and math.isnan(value)
+    if nan or not item.minimum <= value <= item.maximum:
         shown = f"{value:g}" if isinstance(value, float) else str(value)[:12]
         return InvalidValue(
             f"{item.label} must be between {item.minimum:g} and {item.maximum:g}; got {shown}.",
