@@ -14,6 +14,8 @@ import pytest
 from sonar.app.application import SonarApplication
 from sonar.config import Settings
 
+pytest_plugins = ["tests.integration.kafka_fixtures"]
+
 
 class FakeClock:
     """A clock tests move by hand; the domain only ever sees times passed to it."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from sonar.app.application import Clock, SonarApplication, utc_now
 from sonar.config import Settings
+from sonar.projections.registry import all_projections
+from sonar.projections.runner import ProjectionRunner
+from sonar.projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 
 
 def build_application(settings: Settings, clock: Clock = utc_now) -> SonarApplication:
@@ -11,3 +14,16 @@ def build_application(settings: Settings, clock: Clock = utc_now) -> SonarApplic
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SonarApplication(env=settings.event_store_env(), clock=clock)
+
+
+def build_read_store(settings: Settings) -> ReadStore:
+    """Read models beside the log: the same PostgreSQL schema, or their own SQLite file."""
+    if settings.database_url:
+        return PostgresReadStore(settings.database_url, settings.database_schema,
+                                 pool_size=max(2, settings.pool_size // 2))
+    return SqliteReadStore(settings.data_dir / "read_models.db")
+
+
+def build_runner(settings: Settings, application: SonarApplication,
+                 store: ReadStore | None = None) -> ProjectionRunner:
+    return ProjectionRunner(application, store or build_read_store(settings), all_projections())

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sonar.api.main import create_app
-from sonar.bootstrap import build_application
+from sonar.bootstrap import build_application, build_runner
 from sonar.config import Settings
 from tests.conftest import FakeClock
 
@@ -24,7 +24,10 @@ PATIENT = {"given_name": "Sam", "family_name": "Holt", "date_of_birth": "1990-05
 @pytest.fixture
 def client(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
     settings = Settings(data_dir=tmp_path)
-    with TestClient(create_app(settings, build_application(settings, clock)),
+    application = build_application(settings, clock)
+    runner = build_runner(settings, application)
+    runner.migrate()
+    with TestClient(create_app(settings, application, runner),
                     raise_server_exceptions=False) as c:
         yield c
 

@@ -7,17 +7,19 @@ one place; swapping it for a verified token changes nothing else.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
 from sonar.api.errors import ProblemError
 from sonar.app.application import SonarApplication
 from sonar.app.context import CommandContext
-from sonar.domain.attribution import Actor
+from sonar.domain.attribution import Actor, clinical_day
 from sonar.domain.errors import InvalidValue
+from sonar.projections.runner import ProjectionRunner
+from sonar.projections.store import ReadStore
 
 
 def get_application(request: Request) -> SonarApplication:
@@ -72,3 +74,35 @@ ContextDep = Annotated[CommandContext, Depends(get_command_context)]
 def at_time(ctx: CommandContext, occurred_at: datetime | None) -> CommandContext:
     """The context with the body's clinical time, if one was given."""
     return replace(ctx, occurred_at=occurred_at) if occurred_at else ctx
+
+
+def get_runner(request: Request) -> ProjectionRunner:
+    runner: ProjectionRunner = request.app.state.runner
+    return runner
+
+
+RunnerDep = Annotated[ProjectionRunner, Depends(get_runner)]
+
+MinPosition = Annotated[int | None, Query(
+    ge=0, description="Wait (up to 5 s) until read models include this log position, so a "
+                      "client reads its own write.")]
+
+
+def read_models(runner: RunnerDep, min_position: MinPosition = None) -> ReadStore:
+    """The read store, once it includes ``min_position`` (else 503, retry shortly)."""
+    if min_position is not None and not runner.wait_for(min_position, timeout=5.0):
+        raise ProblemError(503, "read_model.behind", "Read models are catching up",
+                           f"Read models have not yet reached position {min_position}; "
+                           "retry shortly.")
+    return runner.store
+
+
+ReadStoreDep = Annotated[ReadStore, Depends(read_models)]
+
+
+def today(application: AppDep) -> date:
+    """Today's date in England, by the application's clock (so tests can move time)."""
+    return clinical_day(application.clock())
+
+
+TodayDep = Annotated[date, Depends(today)]

@@ -11,21 +11,24 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from sonar.api.errors import install_problem_handlers, problem
-from sonar.api.routes import custody, pathway, patients
+from sonar.api.routes import custody, fhir, pathway, patients, records, reports
 from sonar.app.application import SonarApplication
 from sonar.config import Settings
+from sonar.projections.runner import ProjectionRunner
 
 log = structlog.get_logger("sonar.http")
 
 
-def create_app(settings: Settings, application: SonarApplication) -> FastAPI:
+def create_app(settings: Settings, application: SonarApplication,
+               runner: ProjectionRunner) -> FastAPI:
     api = FastAPI(title="SONAR care record", version="1.0.0",
                   description="Event-sourced shared care record for people in the criminal "
                               "justice system. Errors are RFC 9457 problem details.")
     api.state.application = application
+    api.state.runner = runner
     api.state.settings = settings
     install_problem_handlers(api)
-    for module in (patients, custody, pathway):
+    for module in (records, patients, custody, pathway, reports, fhir):
         api.include_router(module.router)
 
     @api.get("/health", tags=["operations"], summary="Liveness and store reachability")

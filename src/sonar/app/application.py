@@ -119,9 +119,13 @@ class SonarApplication(Application[UUID]):
         return CommandResult(receipt.patient_id, self.position(), replayed=True,
                              episode=receipt.episode)
 
-    def _execute(self, ctx: CommandContext, command: str, args: Iterable[Any], build: Build,
+    def execute(self, ctx: CommandContext, command: str, args: Iterable[Any], build: Build,
                  *, index_nhs: bool = False) -> CommandResult:
-        """Run a command: replay its receipt, or build new events and save them atomically."""
+        """Run a command: replay its receipt, or build new events and save them atomically.
+
+        Public so use cases that live beside their adapters (e.g. GP record import) share
+        the one pipeline: idempotency, attribution, uniqueness and concurrency retries.
+        """
         fingerprint = self._fingerprint(ctx, command, args)
         for attempt in range(self.max_attempts):
             replayed = self._replay(ctx, fingerprint)
@@ -174,7 +178,7 @@ class SonarApplication(Application[UUID]):
                     raise DuplicatePatient(owner)
             return CareRecord.register(identity, demographics, at), None
 
-        return self._execute(ctx, "register_patient", (identity, demographics), build,
+        return self.execute(ctx, "register_patient", (identity, demographics), build,
                              index_nhs=True)
 
     def trace_nhs_number(self, ctx: CommandContext, patient_id: UUID,
@@ -185,43 +189,43 @@ class SonarApplication(Application[UUID]):
                 raise DuplicatePatient(owner)
             record.trace_nhs_number(nhs_number, at)
 
-        return self._execute(ctx, "trace_nhs_number", (patient_id, nhs_number),
+        return self.execute(ctx, "trace_nhs_number", (patient_id, nhs_number),
                              self._on(patient_id, step), index_nhs=True)
 
     def detain_in_police_custody(self, ctx: CommandContext, patient_id: UUID,
                                  custody_suite: str, pnc_id: PncId | None) -> CommandResult:
-        return self._execute(ctx, "detain_in_police_custody", (patient_id, custody_suite, pnc_id),
+        return self.execute(ctx, "detain_in_police_custody", (patient_id, custody_suite, pnc_id),
                              self._on(patient_id, lambda r, at: r.detain_in_police_custody(
                                  custody_suite, pnc_id, at)))
 
     def release_from_police_custody(self, ctx: CommandContext, patient_id: UUID,
                                     outcome: str) -> CommandResult:
-        return self._execute(ctx, "release_from_police_custody", (patient_id, outcome),
+        return self.execute(ctx, "release_from_police_custody", (patient_id, outcome),
                              self._on(patient_id, lambda r, at: r.release_from_police_custody(
                                  outcome, at)))
 
     def receive_into_prison(self, ctx: CommandContext, patient_id: UUID, establishment: str,
                             prison_number: PrisonNumber | None) -> CommandResult:
-        return self._execute(ctx, "receive_into_prison", (patient_id, establishment,
+        return self.execute(ctx, "receive_into_prison", (patient_id, establishment,
                                                           prison_number),
                              self._on(patient_id, lambda r, at: r.receive_into_prison(
                                  establishment, prison_number, at)))
 
     def transfer(self, ctx: CommandContext, patient_id: UUID,
                  to_establishment: str) -> CommandResult:
-        return self._execute(ctx, "transfer", (patient_id, to_establishment), self._on(
+        return self.execute(ctx, "transfer", (patient_id, to_establishment), self._on(
             patient_id, lambda r, at: r.transfer(to_establishment, at)))
 
     def release_from_prison(self, ctx: CommandContext, patient_id: UUID, release_type: str,
                             destination_area: str | None) -> CommandResult:
-        return self._execute(ctx, "release_from_prison", (patient_id, release_type,
+        return self.execute(ctx, "release_from_prison", (patient_id, release_type,
                                                           destination_area),
                              self._on(patient_id, lambda r, at: r.release_from_prison(
                                  release_type, destination_area, at)))
 
     def recall_to_prison(self, ctx: CommandContext, patient_id: UUID, recall_type: str,
                          establishment: str) -> CommandResult:
-        return self._execute(ctx, "recall_to_prison", (patient_id, recall_type, establishment),
+        return self.execute(ctx, "recall_to_prison", (patient_id, recall_type, establishment),
                              self._on(patient_id, lambda r, at: r.recall_to_prison(
                                  recall_type, establishment, at)))
 
@@ -229,12 +233,12 @@ class SonarApplication(Application[UUID]):
 
     def record_reception_screen(self, ctx: CommandContext, patient_id: UUID,
                                 screen: ReceptionScreen) -> CommandResult:
-        return self._execute(ctx, "record_reception_screen", (patient_id, screen), self._on(
+        return self.execute(ctx, "record_reception_screen", (patient_id, screen), self._on(
             patient_id, lambda r, at: r.record_reception_screen(screen, at)))
 
     def refer_to_sms(self, ctx: CommandContext, patient_id: UUID,
                      referral: Referral) -> CommandResult:
-        return self._execute(ctx, "refer_to_sms", (patient_id, referral), self._on(
+        return self.execute(ctx, "refer_to_sms", (patient_id, referral), self._on(
             patient_id, lambda r, at: r.refer_to_sms(referral, at)))
 
     def record_referral_outcome(self, ctx: CommandContext, patient_id: UUID, episode: int,
@@ -285,7 +289,7 @@ class SonarApplication(Application[UUID]):
 
     def mark_entered_in_error(self, ctx: CommandContext, patient_id: UUID, entry_version: int,
                               reason: str) -> CommandResult:
-        return self._execute(ctx, "mark_entered_in_error", (patient_id, entry_version, reason),
+        return self.execute(ctx, "mark_entered_in_error", (patient_id, entry_version, reason),
                              self._on(patient_id, lambda r, at: r.mark_entered_in_error(
                                  entry_version, reason, at)))
 
@@ -295,5 +299,5 @@ class SonarApplication(Application[UUID]):
         def run(record: CareRecord, at: Attribution) -> int:
             step(record, at)
             return episode
-        return self._execute(ctx, command, (patient_id, episode, payload),
+        return self.execute(ctx, command, (patient_id, episode, payload),
                              self._on(patient_id, run))

@@ -17,28 +17,28 @@ from sonar.domain.sms_episode import Entry, Episode
 from sonar.domain.top import Top
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in vars(value).items()}
+        return {k: plain(v) for k, v in vars(value).items()}
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
 def _entry(entry: Entry) -> dict[str, Any]:
     kind = type(entry.value).__name__
-    value = _plain(entry.value)
+    value = plain(entry.value)
     if isinstance(entry.value, Top):
         value = {"stage": entry.value.stage, "before_custody": entry.value.before_custody,
                  "answers": dict(entry.value.answers.values),
                  "other_substance_name": entry.value.answers.other_substance_name}
-    return {"entry_version": entry.version, "kind": kind, "occurred_at": _plain(entry.occurred_at),
+    return {"entry_version": entry.version, "kind": kind, "occurred_at": plain(entry.occurred_at),
             "in_error": entry.in_error, "flags": list(entry.flags), "value": value}
 
 
@@ -47,17 +47,17 @@ def _episode(episode: Episode, today: date) -> dict[str, Any]:
     return {
         "number": episode.number,
         "status": episode.status.value,
-        "referred_at": _plain(episode.referred_at),
-        "referral": _plain(episode.referral),
-        "outcome": _plain(episode.outcome),
-        "treatment_start": _plain(episode.treatment_start),
+        "referred_at": plain(episode.referred_at),
+        "referral": plain(episode.referral),
+        "outcome": plain(episode.outcome),
+        "treatment_start": plain(episode.treatment_start),
         "caseload": ({"worker_id": episode.caseload_worker, "site": episode.caseload_site}
                      if episode.caseload_worker else None),
         "reviews": [{"kind": kind, "due": due.isoformat(),
                      "status": review_status(due, today, done=kind in done)}
                     for kind, due in episode.review_due_dates().items()],
-        "discharge": _plain(episode.discharge),
-        "ended_at": _plain(episode.ended_at),
+        "discharge": plain(episode.discharge),
+        "ended_at": plain(episode.ended_at),
         "entries": [_entry(e) for e in episode.entries],
     }
 
@@ -69,10 +69,10 @@ def record_view(record: CareRecord, today: date) -> dict[str, Any]:
         "version": record.version,
         "identity": {k: (str(v) if v is not None else None)
                      for k, v in vars(record.identity).items()},
-        "demographics": _plain(record.demographics),
+        "demographics": plain(record.demographics),
         "setting": record.journey.setting,
         "location": record.journey.location,
-        "journey": [_plain(m) for m in record.journey.movements],
+        "journey": [plain(m) for m in record.journey.movements],
         "reception_screens": [_entry(e) for e in record.screens],
         "episodes": [_episode(e, today) for e in record.episodes],
     }

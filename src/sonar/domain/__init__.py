@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 # Every value type stored inside events and snapshots, for the transcoder's registry.
+from sonar.domain.gp_record import GpItem, GpRecord
 from sonar.domain.journey import Journey, Movement
 from sonar.domain.top import ItemKind
 
@@ -56,4 +57,5 @@ VALUE_TYPES: tuple[type, ...] = (
     ReceptionScreen, Referral, ReferralOutcome, DualDiagnosis, RiskAssessment,
     BriefIntervention, Review, CarePlan, Discharge, Top, TopAnswers, ItemKind,
     Entry, Episode, EpisodeStatus, Journey, Movement,
+    GpItem, GpRecord,
 )

@@ -10,6 +10,7 @@ time as their timestamp, so the domain never reads a clock.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from eventsourcing.domain import Aggregate
 from sonar.domain import codes
 from sonar.domain.attribution import Attribution, clinical_day
 from sonar.domain.errors import IllegalStep, InvalidValue
+from sonar.domain.gp_record import GpItem, GpRecord
 from sonar.domain.identity import Demographics, Identity, NhsNumber, PncId, PrisonNumber
 from sonar.domain.journey import Journey, Movement
 from sonar.domain.pathway import (
@@ -421,6 +423,61 @@ class CareRecord(Aggregate):
     def latest_event_time(self) -> datetime:
         return self.modified_on
 
+    # --- GP record import (issue 8) -----------------------------------------------------
+
+    class GpRecordImported(Event):
+        """Items of the person's GP record imported from a source system (e.g. an ODS code).
+
+        ``content_hash`` is the SHA-256 of the bundle as received, so an auditor can match
+        the event to the exact document; ``nhs_number`` is the one the bundle was for.
+        """
+
+        source_system: str
+        content_hash: str
+        nhs_number: NhsNumber | None
+        items: tuple[GpItem, ...]
+
+        def apply(self, aggregate: CareRecord) -> None:
+            state = aggregate.gp_record
+            state.add(self.items, self.originator_version)
+            aggregate.__dict__["_gp_record"] = state
+
+    @property
+    def gp_record(self) -> GpRecord:
+        """The imported GP items; set by the first import, so older records and snapshots
+        (which predate GP import) load unchanged."""
+        held = self.__dict__.get("_gp_record")
+        return held if isinstance(held, GpRecord) else GpRecord()
+
+    def import_gp_record(self, source_system: str, content_hash: str,
+                         nhs_number: NhsNumber | None, items: tuple[GpItem, ...],
+                         attribution: Attribution) -> tuple[GpItem, ...]:
+        """Import GP record items not already held; return the new ones (none: no event).
+
+        The bundle's NHS number must be this person's when the record has one: importing
+        someone else's medicines or allergies is a patient-safety incident.
+        """
+        _text_of(source_system, "source_system", 200)
+        if not re.fullmatch(r"[0-9a-f]{64}", content_hash):
+            raise InvalidValue("content_hash must be a SHA-256 hex digest.",
+                               rule="gp_import.content_hash", field="content_hash")
+        mine = self.identity.nhs_number
+        if mine is not None and nhs_number is not None and nhs_number != mine:
+            raise InvalidValue("The GP record is for a different NHS number than this care "
+                               "record.", rule="gp_import.nhs_number_mismatch",
+                               field="nhs_number")
+        fresh = self.gp_record.new_items(items)
+        if fresh:
+            self._record(self.GpRecordImported, attribution, source_system=source_system,
+                         content_hash=content_hash, nhs_number=nhs_number, items=fresh)
+        return fresh
+
 
 def _replace_identity(identity: Identity, **changes: Any) -> Identity:
     return replace(identity, **changes)
+
+
+def _text_of(value: str, field: str, limit: int) -> None:
+    if not value.strip() or len(value) > limit or not value.isprintable():
+        raise InvalidValue(f"{field} must have 1 to {limit} printable characters.",
+                           rule=f"gp_import.{field}", field=field)

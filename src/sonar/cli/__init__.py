@@ -42,7 +42,7 @@ def serve(
     import uvicorn  # noqa: PLC0415 - keep `--help` fast
 
     from sonar.api.main import create_app  # noqa: PLC0415
-    from sonar.bootstrap import build_application  # noqa: PLC0415
+    from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415
     from sonar.observability import configure_logging  # noqa: PLC0415
 
     settings = Settings()
@@ -50,10 +50,31 @@ def serve(
     application = build_application(settings)
     if demo_patients and application.position() == 0:
         _seed(demo_patients)
-    uvicorn.run(create_app(settings, application), host=host or settings.host,
-                port=port or settings.port, log_level=settings.log_level.lower(),
-                access_log=False)
+    runner = build_runner(settings, application)
+    runner.migrate()
+    runner.catch_up()
+    runner.start()
+    try:
+        uvicorn.run(create_app(settings, application, runner), host=host or settings.host,
+                    port=port or settings.port, log_level=settings.log_level.lower(),
+                    access_log=False)
+    finally:
+        runner.stop()
+
+
+def _register_subcommands() -> None:
+    """Each area owns its own command module; register them here, one line each."""
+    from sonar.cli import export, projections  # noqa: PLC0415 - keep `--help` fast
+    from sonar.cli.kafka import kafka_cli  # noqa: PLC0415
+
+    cli.command()(projections.migrate)
+    cli.add_typer(projections.projections_cli, name="projections")
+    cli.add_typer(export.export_cli, name="export")
+    dev_cli = typer.Typer(help="Developer tools.", no_args_is_help=True)
+    dev_cli.add_typer(kafka_cli, name="kafka")
+    cli.add_typer(dev_cli, name="dev")
 
 
 def main() -> None:
+    _register_subcommands()
     cli()

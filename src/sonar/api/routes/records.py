@@ -1,0 +1,57 @@
+"""Reads of one patient from the read models: current record, timeline, search."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from sonar.api.deps import ReadStoreDep, TodayDep
+from sonar.api.errors import ProblemError
+from sonar.api.responses import page
+from sonar.projections import record, timeline
+
+router = APIRouter(prefix="/api/v1/patients", tags=["records"])
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+@router.get("/search", summary="Find patients by NHS number, prison number, or name + DOB")
+def search(store: ReadStoreDep, today: TodayDep,
+           nhs_number: Annotated[str | None, Query(max_length=20)] = None,
+           prison_number: Annotated[str | None, Query(max_length=20)] = None,
+           family_name: Annotated[str | None, Query(max_length=100)] = None,
+           date_of_birth: date | None = None, limit: Limit = 50,
+           offset: Offset = 0) -> dict[str, Any]:
+    if not (nhs_number or prison_number or (family_name and date_of_birth)):
+        raise ProblemError(422, "search.criteria", "Search needs identifying details",
+                           "Give an NHS number, a prison number, or a family name with a date "
+                           "of birth.", errors=[{"field": "nhs_number", "in": "query",
+                                                 "rule": "search.criteria",
+                                                 "detail": "no search criteria"}])
+    found = record.search(store, today, nhs_number=(nhs_number or "").replace(" ", "") or None,
+                          prison_number=prison_number.upper() if prison_number else None,
+                          family_name=family_name, date_of_birth=date_of_birth,
+                          limit=limit + 1, offset=offset)
+    return page(found, limit, offset)
+
+
+@router.get("/{patient_id}/record", summary="The current record (read model)")
+def get_record(patient_id: UUID, store: ReadStoreDep, today: TodayDep) -> dict[str, Any]:
+    found = record.get_record(store, str(patient_id), today)
+    if found is None:
+        raise ProblemError(404, "patient.not_found", "Patient not found",
+                           f"No care record has id {patient_id}.")
+    return found
+
+
+@router.get("/{patient_id}/timeline", summary="Every event of the patient, with attribution")
+def get_timeline(patient_id: UUID, store: ReadStoreDep,
+                 event_type: Annotated[list[str] | None, Query(max_length=30)] = None,
+                 episode: Annotated[int | None, Query(ge=1)] = None, limit: Limit = 100,
+                 offset: Offset = 0) -> dict[str, Any]:
+    items = timeline.timeline(store, str(patient_id), event_types=event_type or (),
+                              episode=episode, limit=limit + 1, offset=offset)
+    return page(items, limit, offset)

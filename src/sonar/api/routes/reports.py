@@ -1,0 +1,94 @@
+"""Caseloads and the manager's reports: workforce, outcomes, continuity of care."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from sonar.api.deps import ReadStoreDep, TodayDep
+from sonar.api.errors import ProblemError
+from sonar.api.responses import csv_response, page, wants_csv
+from sonar.projections import caseload, continuity, outcomes
+
+router = APIRouter(prefix="/api/v1", tags=["caseloads and reports"])
+Site = Annotated[str | None, Query(max_length=100)]
+CSV: dict[str, dict[str, object]] = {"text/csv": {}}
+
+
+def _period(start: date | None, end: date | None, today: date) -> tuple[datetime, datetime]:
+    first = start or today.replace(day=1)
+    last = end or today
+    if last < first:
+        raise ProblemError(422, "period.order", "The period is not valid",
+                           "'to' is before 'from'.", errors=[
+                               {"field": "to", "in": "query", "rule": "period.order",
+                                "detail": "'to' must not be before 'from'"}])
+    return (datetime.combine(first, time(), UTC),
+            datetime.combine(last + timedelta(days=1), time(), UTC))
+
+
+@router.get("/caseloads", summary="Open episodes for a worker and/or site, with reviews",
+            responses={200: {"content": CSV}})
+def get_caseload(request: Request, store: ReadStoreDep, today: TodayDep,
+                 worker: Annotated[str | None, Query(max_length=100)] = None, site: Site = None,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                 offset: Annotated[int, Query(ge=0)] = 0) -> Any:
+    items = caseload.caseload(store, today, worker=worker, site=site, limit=limit + 1,
+                              offset=offset)
+    if wants_csv(request):
+        return csv_response(items[:limit], "caseload.csv")
+    return page(items, limit, offset)
+
+
+@router.get("/reports/workforce", summary="Caseloads, unassigned referrals, reviews due/overdue",
+            responses={200: {"content": CSV}})
+def get_workforce(request: Request, store: ReadStoreDep, today: TodayDep, site: Site = None,
+                  within_days: Annotated[int, Query(ge=1, le=90)] = 7) -> Any:
+    rows = caseload.workforce(store, today, within_days=within_days, site=site)
+    if wants_csv(request):
+        return csv_response(rows, "workforce.csv")
+    return {"as_of": today.isoformat(), "within_days": within_days, "rows": rows}
+
+
+@router.get("/reports/outcomes", summary="Referral outcomes, coded activity, TOP change",
+            responses={200: {"content": CSV}})
+def get_outcomes(request: Request, store: ReadStoreDep, today: TodayDep, site: Site = None,
+                 start: Annotated[date | None, Query(alias="from")] = None,
+                 end: Annotated[date | None, Query(alias="to")] = None) -> Any:
+    report = outcomes.outcomes(store, *_period(start, end, today), site=site)
+    if wants_csv(request):
+        return csv_response(_flatten(report), "outcomes.csv")
+    return report
+
+
+@router.get("/reports/continuity", summary="Continuity of care after release (21 days)",
+            responses={200: {"content": CSV}})
+def get_continuity(request: Request, store: ReadStoreDep, today: TodayDep, site: Site = None,
+                   start: Annotated[date | None, Query(alias="from")] = None,
+                   end: Annotated[date | None, Query(alias="to")] = None) -> Any:
+    report = continuity.continuity(store, *_period(start, end, today), today, site=site)
+    if wants_csv(request):
+        return csv_response([report], "continuity.csv")
+    return report
+
+
+def _flatten(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Outcome figures as long-format rows: measure, key, value."""
+    rows: list[dict[str, Any]] = []
+    for outcome, n in report["referral_outcomes"].items():
+        rows.append({"measure": "referral_outcome", "key": outcome, "value": n})
+    for item in report["coded_activity"]:
+        rows.append({"measure": f"coded:{item['category']}", "key": item["code"],
+                     "value": item["count"]})
+    for substance, counts in report["top_change"]["substances"].items():
+        for category, n in counts.items():
+            rows.append({"measure": f"top:{substance}", "key": category, "value": n})
+    for score, summary in report["top_change"]["scores"].items():
+        rows.append({"measure": f"top:{score}", "key": "mean_change",
+                     "value": summary["mean_change"]})
+    for reason, n in report["discharge_reasons"].items():
+        rows.append({"measure": "discharge_reason", "key": reason, "value": n})
+    return [{"site": report["site"], "from": report["from"], "to": report["to"], **r}
+            for r in rows]

@@ -1,0 +1,81 @@
+"""`sonar migrate` and `sonar projections status|rebuild`: operating the read models."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from sonar.config import Settings
+
+if TYPE_CHECKING:
+    from sonar.projections.runner import ProjectionRunner
+
+projections_cli = typer.Typer(help="Read models: status and rebuild.", no_args_is_help=True)
+console = Console()
+
+
+def _runner() -> ProjectionRunner:
+    from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415 - fast --help
+
+    settings = Settings()
+    return build_runner(settings, build_application(settings))
+
+
+def migrate() -> None:
+    """Create or upgrade read-model tables (a changed schema is rebuilt from the log)."""
+    runner = _runner()
+    runner.migrate()
+    position = runner.catch_up()
+    typer.echo(f"Read models migrated and caught up to position {position}.")
+
+
+@projections_cli.command()
+def status() -> None:
+    """Position and lag (events and seconds) of each read model."""
+    runner = _runner()
+    table = Table("projection", "version", "generation", "position", "head", "lag (events)",
+                  "lag (s)")
+    for s in runner.status():
+        table.add_row(s.name, str(s.version), str(s.generation), str(s.position), str(s.head),
+                      str(s.lag_events), f"{s.lag_seconds:.1f}")
+    console.print(table)
+
+
+@projections_cli.command()
+def rebuild(name: Annotated[str | None, typer.Argument(
+        help="One read model (record, caseload, outcomes, continuity, timeline); all if "
+             "omitted.")] = None) -> None:
+    """Replay the log into fresh tables; readers see the old model until the swap."""
+    runner = _runner()
+    runner.migrate()
+    names = [p.name for p in runner.projections]
+    if name is not None and name not in names:
+        raise typer.BadParameter(f"unknown read model {name!r}; one of {', '.join(names)}")
+    for target in [name] if name else names:
+        with Progress(TextColumn(f"rebuilding {target}"), BarColumn(), TaskProgressColumn(),
+                      TextColumn("{task.completed:.0f}/{task.total:.0f} events"),
+                      TextColumn("{task.fields[rate]} events/s"), TimeRemainingColumn(),
+                      console=console) as progress:
+            task = progress.add_task(target, total=max(1, runner.app.position()), rate="-")
+            started = time.monotonic()
+
+            def advance(position: int, head: int, task: TaskID = task,
+                        started: float = started) -> None:
+                rate = position / max(time.monotonic() - started, 1e-6)
+                progress.update(task, completed=position, total=max(1, head),
+                                rate=f"{rate:,.0f}")
+
+            reached = runner.rebuild(target, advance)
+        typer.echo(f"{target}: rebuilt to position {reached}.")

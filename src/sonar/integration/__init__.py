@@ -1,0 +1,1 @@
+"""Integration with the outside world: Kafka, notifications, FHIR, NDTMS."""

@@ -1,0 +1,1 @@
+"""Read models (CQRS): projections of the event log into SQL tables, rebuildable any time."""

@@ -1,0 +1,64 @@
+"""What a projection is: a named, versioned set of tables and a handler for changes."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sonar.domain.care_record import CareRecord
+from sonar.projections.store import Dialect, Tx, ddl
+
+
+def migrations_dir() -> Path:
+    """Versioned read-model DDL lives in the repository's migrations/ folder."""
+    override = os.environ.get("SONAR_MIGRATIONS_DIR")
+    return Path(override) if override else Path(__file__).resolve().parents[3] / "migrations"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One stored event at its log position, with the patient's record just after it.
+
+    ``record`` is shared and moves on as later events apply, so per-event facts that
+    depend on the moment (setting, location) are captured here when the event applies.
+    """
+
+    position: int
+    event: CareRecord.Event
+    record: CareRecord
+    setting: str | None
+    location: str | None
+
+
+Tables = Mapping[str, str]
+
+
+class Projection(ABC):
+    """A read model: ``tables`` are logical names; each generation gets physical tables
+    ``rm_<table>_g<N>`` behind a stable view ``rm_<table>`` for readers and analysts."""
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    tables: ClassVar[tuple[str, ...]]
+
+    def physical(self, generation: int) -> dict[str, str]:
+        return {t: f"rm_{t}_g{generation}" for t in self.tables}
+
+    def create_sql(self, dialect: Dialect, generation: int) -> list[str]:
+        path = migrations_dir() / "read_models" / f"{self.name}.v{self.version}.sql"
+        text = ddl(path.read_text(), dialect, **self.physical(generation))
+        lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+        return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+    @abstractmethod
+    def handle(self, tx: Tx, t: Tables, changes: Sequence[Change]) -> None:
+        """Apply a batch of changes in order, inside the caller's transaction."""
+
+
+def last_per_patient(changes: Sequence[Change]) -> dict[Any, CareRecord]:
+    """The final record of each patient touched by a batch."""
+    return {c.record.id: c.record for c in changes}

@@ -1,0 +1,258 @@
+"""Runs projections over the event log: exactly-once, resumable, rebuildable.
+
+Each projection's position is stored in ``rm_meta`` in the same transaction as its
+rows, so after a crash it resumes from the last committed batch: no event is applied
+twice and none is skipped. A rebuild fills a new generation of tables while readers keep
+using the old one through the ``rm_<table>`` views, then swaps the views in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+
+from sonar.app.application import SonarApplication
+from sonar.domain.care_record import CareRecord
+from sonar.projections.base import Change, Projection
+from sonar.projections.replicas import RecordReplicas
+from sonar.projections.store import ReadStore, Tx
+
+log = structlog.get_logger("sonar.projections")
+
+META_DDL = ("CREATE TABLE IF NOT EXISTS rm_meta (projection TEXT PRIMARY KEY, "
+            "version INTEGER NOT NULL, generation INTEGER NOT NULL, "
+            "position {bigint} NOT NULL, updated_at {ts} NOT NULL)")
+
+
+@dataclass(frozen=True)
+class Meta:
+    projection: str
+    version: int
+    generation: int
+    position: int
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    name: str
+    version: int
+    generation: int
+    position: int
+    head: int
+    lag_events: int
+    lag_seconds: float
+
+
+Progress = Callable[[int, int], None]  # (position reached, head)
+
+
+class ProjectionRunner:
+    """Feeds stored events, in log order, to every projection behind the log's head."""
+
+    def __init__(self, app: SonarApplication, store: ReadStore,
+                 projections: Sequence[Projection], *, batch_size: int = 500) -> None:
+        self.app, self.store, self.projections = app, store, list(projections)
+        self.batch_size = batch_size
+        self.replicas = RecordReplicas(app)
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._caught_up = threading.Condition()
+
+    # --- schema ------------------------------------------------------------------------
+
+    def migrate(self, progress: Progress | None = None) -> None:
+        """Create missing read models; rebuild any whose schema version changed."""
+        from sonar.projections.store import ddl  # noqa: PLC0415 - avoid a cycle at import
+
+        with self.store.transaction() as tx:
+            tx.execute(ddl(META_DDL, self.store.dialect))
+        metas = self._metas()
+        for projection in self.projections:
+            meta = metas.get(projection.name)
+            if meta is None:
+                with self.store.transaction() as tx:
+                    self._create_generation(tx, projection, 1)
+                    self._swap_views(tx, projection, None, 1)
+                    tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
+                               [projection.name, projection.version, 1, 0, _now()])
+            elif meta.version != projection.version:
+                log.info("read_model_schema_changed", projection=projection.name,
+                         stored=meta.version, code=projection.version)
+                self.rebuild(projection.name, progress)
+
+    def _create_generation(self, tx: Tx, projection: Projection, generation: int) -> None:
+        for table in projection.physical(generation).values():
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in projection.create_sql(self.store.dialect, generation):
+            tx.execute(statement)
+
+    def _swap_views(self, tx: Tx, projection: Projection, old: int | None, new: int) -> None:
+        for logical, table in projection.physical(new).items():
+            tx.execute(f"DROP VIEW IF EXISTS rm_{logical}")
+            tx.execute(f"CREATE VIEW rm_{logical} AS SELECT * FROM {table}")
+        if old is not None and old != new:
+            for table in projection.physical(old).values():
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _metas(self) -> dict[str, Meta]:
+        rows = self.store.fetchall("SELECT projection, version, generation, position "
+                                   "FROM rm_meta")
+        return {r["projection"]: Meta(r["projection"], r["version"], r["generation"],
+                                      r["position"]) for r in rows}
+
+    # --- catching up -------------------------------------------------------------------
+
+    def catch_up(self, until: int | None = None) -> int:
+        """Apply every stored event not yet applied (up to ``until``); return the position."""
+        with self._lock:
+            metas = self._metas()
+            live = [(p, metas[p.name]) for p in self.projections if p.name in metas]
+            reached = self._run(live, until)
+        with self._caught_up:
+            self._caught_up.notify_all()
+        return reached
+
+    def _run(self, work: list[tuple[Projection, Meta]], until: int | None,
+             progress: Progress | None = None) -> int:
+        if not work:
+            return 0
+        head = self.app.position() if until is None else until
+        positions = {p.name: m.position for p, m in work}
+        start = min(positions.values()) + 1
+        while start <= head:
+            notifications = self.app.recorder.select_notifications(
+                start=start, limit=self.batch_size, stop=head)
+            if not notifications:
+                break
+            changes = self._changes(notifications)
+            last = notifications[-1].id
+            for projection, meta in work:
+                relevant = [c for c in changes if c.position > positions[projection.name]]
+                with self.store.transaction() as tx:
+                    projection.handle(tx, projection.physical(meta.generation), relevant)
+                    tx.execute("UPDATE rm_meta SET position = ?, updated_at = ? "
+                               "WHERE projection = ? AND generation = ?",
+                               [last, _now(), meta.projection, meta.generation])
+                positions[projection.name] = last
+            start = last + 1
+            if progress:
+                progress(last, head)
+        return min(positions.values())
+
+    def _changes(self, notifications: Sequence[object]) -> list[Change]:
+        changes = []
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)  # type: ignore[arg-type]
+            if isinstance(event, CareRecord.Event):
+                record = self.replicas.apply(event)
+                changes.append(Change(notification.id,  # type: ignore[attr-defined]
+                                      event, record, record.journey.setting,
+                                      record.journey.location))
+        return changes
+
+    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+        """Block until every projection has applied ``position`` (read-your-writes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            metas = self._metas().values()
+            if metas and min(m.position for m in metas) >= position:
+                return True
+            if self._thread is None:  # no background runner: do the work ourselves
+                self.catch_up()
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._caught_up:
+                self._caught_up.wait(min(remaining, 0.05))
+
+    # --- background --------------------------------------------------------------------
+
+    def start(self, interval: float = 0.05) -> None:
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    self.catch_up()
+                except Exception as exc:
+                    log.error("projection_runner_error", error_type=type(exc).__name__)
+                    self._stop.wait(1.0)
+                self._stop.wait(interval)
+
+        self._thread = threading.Thread(target=loop, name="sonar-projections", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    # --- operations --------------------------------------------------------------------
+
+    def status(self) -> list[ProjectionStatus]:
+        head = self.app.position()
+        metas = self._metas()
+        result = []
+        for projection in self.projections:
+            meta = metas.get(projection.name)
+            if meta is None:
+                continue
+            lag = 0.0  # age of the oldest event not yet applied
+            oldest = _time_of(self.app, meta.position + 1) if meta.position < head else None
+            if oldest is not None:
+                lag = max(0.0, (_now() - oldest).total_seconds())
+            result.append(ProjectionStatus(projection.name, meta.version, meta.generation,
+                                           meta.position, head, head - meta.position, lag))
+        return result
+
+    def rebuild(self, name: str, progress: Progress | None = None) -> int:
+        """Replay the whole log into a new generation, then swap it in atomically."""
+        projection = next(p for p in self.projections if p.name == name)
+        current = self._metas().get(name)
+        generation = (current.generation + 1) if current else 1
+        shadow = f"{name}#rebuild"
+        with self.store.transaction() as tx:
+            self._create_generation(tx, projection, generation)
+            tx.execute("DELETE FROM rm_meta WHERE projection = ?", [shadow])
+            tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
+                       [shadow, projection.version, generation, 0, _now()])
+        rebuilder = ProjectionRunner(self.app, self.store, [projection],
+                                     batch_size=self.batch_size * 4)
+        meta = Meta(shadow, projection.version, generation, 0)
+        reached = 0
+        while True:  # catch up, then swap only once no new events arrived meanwhile
+            reached = rebuilder._run([(projection, meta)], None, progress)
+            meta = Meta(shadow, projection.version, generation, reached)
+            with self._lock:
+                if self.app.position() > reached:
+                    continue
+                with self.store.transaction() as tx:
+                    self._swap_views(tx, projection, current.generation if current else None,
+                                     generation)
+                    tx.execute("DELETE FROM rm_meta WHERE projection IN (?, ?)", [name, shadow])
+                    tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
+                               [name, projection.version, generation, reached, _now()])
+                return reached
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _time_of(app: SonarApplication, position: int) -> datetime | None:
+    """Recorded time of the event at a log position (for lag in seconds)."""
+    if position < 1:
+        return None
+    found = app.recorder.select_notifications(start=position, limit=1)
+    if not found:
+        return None
+    event = app.mapper.to_domain_event(found[0])
+    timestamp = getattr(event, "timestamp", None)
+    return timestamp if isinstance(timestamp, datetime) else None

@@ -1,0 +1,227 @@
+"""The SQL store that read models live in: SQLite (embedded) or PostgreSQL.
+
+SQL is written once with ``?`` placeholders and a few type words in braces
+(``{ts}``, ``{date}``, ``{json}``, ``{bool}``, ``{bigint}``) that each dialect fills in,
+so every projection runs unchanged on both. Values are adapted here too: on SQLite,
+times are stored as UTC ISO-8601 text (which sorts correctly) and JSON as text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from psycopg import Connection
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+Dialect = Literal["sqlite", "postgres"]
+Row = dict[str, Any]
+
+TYPES: Mapping[Dialect, Mapping[str, str]] = {
+    "sqlite": {"ts": "TEXT", "date": "TEXT", "json": "TEXT", "bool": "INTEGER",
+               "bigint": "INTEGER"},
+    "postgres": {"ts": "TIMESTAMPTZ", "date": "DATE", "json": "JSONB", "bool": "BOOLEAN",
+                 "bigint": "BIGINT"},
+}
+
+
+@dataclass(frozen=True)
+class Json:
+    """Marks a parameter to be stored as JSON."""
+
+    value: Any
+
+
+def _sqlite_param(value: Any) -> Any:
+    if isinstance(value, Json):
+        return json.dumps(value.value, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _pg_param(value: Any) -> Any:
+    return Jsonb(value.value) if isinstance(value, Json) else value
+
+
+class Tx(Protocol):
+    """One transaction on the read store."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class ReadStore(Protocol):
+    dialect: Dialect
+
+    def transaction(self) -> Any: ...  # a context manager yielding Tx
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def close(self) -> None: ...
+
+
+def ddl(sql: str, dialect: Dialect, **names: str) -> str:
+    return sql.format(**TYPES[dialect], **names)
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+
+class _SqliteTx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(sql, [_sqlite_param(p) for p in params])
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, [[_sqlite_param(p) for p in row] for row in rows])
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cursor = self.conn.execute(sql, [_sqlite_param(p) for p in params])
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class SqliteReadStore:
+    """Read models in their own SQLite file (WAL), apart from the event store's file."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTx(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return _SqliteTx(self._conn()).fetchall(sql, params)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+class _PgTx:
+    def __init__(self, conn: Connection[Row]) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(sql.replace("?", "%s"), [_pg_param(p) for p in params])
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), [[_pg_param(p) for p in row]
+                                                        for row in rows])
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self.conn.execute(sql.replace("?", "%s"), [_pg_param(p) for p in params]
+                                 ).fetchall()
+
+
+class PostgresReadStore:
+    """Read models in the PostgreSQL database (and schema) that holds the event log."""
+
+    dialect: Dialect = "postgres"
+
+    def __init__(self, url: str, schema: str | None = None, pool_size: int = 4) -> None:
+        options = f"-c search_path={schema}" if schema else ""
+        self.pool: ConnectionPool[Connection[Row]] = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=True, check=ConnectionPool.check_connection,
+            kwargs={"row_factory": dict_row, "options": options, "autocommit": False})
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield _PgTx(conn)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.pool.connection() as conn:
+            return _PgTx(conn).fetchall(sql, params)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+# --- reading values back the same way on both -----------------------------------------------
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def as_iso(value: Any) -> str | None:
+    """Times and dates as ISO-8601 text (times in UTC), whatever the dialect returned."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def as_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str],
+               keep: Sequence[str] = ()) -> str:
+    """INSERT ... ON CONFLICT DO UPDATE, valid on both SQLite and PostgreSQL.
+
+    Columns in ``keep`` are set on insert only (facts fixed when the row was first made).
+    """
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in (*key, *keep))
+    return (f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
+
+
+def upsert_rows(tx: Tx, table: str, key: Sequence[str], rows: Sequence[Mapping[str, Any]],
+                keep: Sequence[str] = ()) -> None:
+    if rows:
+        columns = list(rows[0])
+        tx.executemany(upsert_sql(table, columns, key, keep),
+                       [[r[c] for c in columns] for r in rows])
