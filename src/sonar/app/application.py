@@ -19,7 +19,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, Recording, Transcoder
 
 from sonar.app.context import CommandContext, CommandResult
 from sonar.app.errors import (
@@ -28,6 +28,7 @@ from sonar.app.errors import (
     IdempotencyKeyReused,
     PatientNotFound,
 )
+from sonar.app.integrity import ChainingMapper, Heads, split_chain
 from sonar.app.receipts import CommandReceipt, NhsNumberIndex
 from sonar.app.transcoder import ValueTranscoder
 from sonar.domain import VALUE_TYPES, Attribution, CareRecord
@@ -68,6 +69,36 @@ class SonarApplication(Application[UUID]):
     def construct_transcoder(self) -> Transcoder:
         return ValueTranscoder(VALUE_TYPES)
 
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(),
+                                   mapper_class=ChainingMapper)
+
+    @property
+    def chaining_mapper(self) -> ChainingMapper:
+        if not isinstance(self.mapper, ChainingMapper):  # always so: see construct_mapper
+            raise TypeError(type(self.mapper).__name__)
+        return self.mapper
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Save, extending each stream's hash chain from its stored head."""
+        heads: Heads = {}
+        for obj in objs:
+            pending = getattr(obj, "pending_events", None)
+            if pending:
+                first = pending[0].originator_version
+                if first > 1:
+                    heads[obj.id] = (first - 1, self._chain_head(obj.id, first - 1))
+        self.chaining_mapper.begin(heads)
+        return super().save(*objs, **kwargs)
+
+    def _chain_head(self, originator_id: UUID, version: int) -> str:
+        stored = self.recorder.select_events(originator_id, lte=version, desc=True, limit=1)
+        split = split_chain(self.chaining_mapper.plain_state(stored[0])) if stored else None
+        if split is None or stored[0].originator_version != version:
+            msg = f"stream {originator_id} has no chained event at version {version}"
+            raise RuntimeError(msg)
+        return split[1]
+
     # --- queries on the write model ----------------------------------------------------
 
     def get_record(self, patient_id: UUID, version: int | None = None) -> CareRecord:
@@ -78,6 +109,22 @@ class SonarApplication(Application[UUID]):
         if not isinstance(record, CareRecord):
             raise PatientNotFound(patient_id)
         return record
+
+    def record_as_of(self, patient_id: UUID, recorded_at: datetime) -> CareRecord | None:
+        """The record exactly as it stood at a recorded time (None if not yet registered).
+
+        Later corrections are events after that time, so entries since marked in error
+        appear as they did then.
+        """
+        version = 0
+        for event in self.events.get(patient_id):
+            if getattr(event, "timestamp", recorded_at) > recorded_at:
+                break
+            version = event.originator_version
+        if version == 0:
+            self.get_record(patient_id)  # PatientNotFound when there is no such record
+            return None
+        return self.get_record(patient_id, version)
 
     def find_by_nhs_number(self, nhs_number: NhsNumber) -> UUID | None:
         try:

@@ -62,19 +62,28 @@ def serve(
         runner.stop()
 
 
-def _register_subcommands() -> None:
+_registered = False
+
+
+def register_subcommands() -> None:
     """Each area owns its own command module; register them here, one line each."""
-    from sonar.cli import export, projections  # noqa: PLC0415 - keep `--help` fast
+    global _registered  # noqa: PLW0603 - registration happens once per process
+    if _registered:
+        return
+    _registered = True
+    from sonar.cli import audit, export, projections  # noqa: PLC0415 - keep `--help` fast
     from sonar.cli.kafka import kafka_cli  # noqa: PLC0415
 
     cli.command()(projections.migrate)
     cli.add_typer(projections.projections_cli, name="projections")
     cli.add_typer(export.export_cli, name="export")
+    cli.add_typer(audit.audit_cli, name="audit")
+    cli.command()(audit.replay)
     dev_cli = typer.Typer(help="Developer tools.", no_args_is_help=True)
     dev_cli.add_typer(kafka_cli, name="kafka")
     cli.add_typer(dev_cli, name="dev")
 
 
 def main() -> None:
-    _register_subcommands()
+    register_subcommands()
     cli()

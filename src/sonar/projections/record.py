@@ -28,11 +28,11 @@ class RecordProjection(Projection):
 
     def handle(self, tx: Tx, t: Tables, changes: Sequence[Change]) -> None:
         positions = {c.record.id: c.position for c in changes}
-        rows = [_row(r, positions[pid]) for pid, r in last_per_patient(changes).items()]
+        rows = [record_row(r, positions[pid]) for pid, r in last_per_patient(changes).items()]
         upsert_rows(tx, t["patient"], ["patient_id"], rows)
 
 
-def _row(record: CareRecord, position: int) -> dict[str, Any]:
+def record_row(record: CareRecord, position: int) -> dict[str, Any]:
     episode = current_episode(record)
     risk = latest_value(episode, RiskAssessment) if episode else None
     dual = latest_value(episode, DualDiagnosis) if episode else None
@@ -78,7 +78,7 @@ def _row(record: CareRecord, position: int) -> dict[str, Any]:
     }
 
 
-def _public(row: Row, today: date) -> dict[str, Any]:
+def public_record(row: Row, today: date) -> dict[str, Any]:
     result = dict(row)
     for key in ("date_of_birth", "treatment_start", "latest_top_at", "next_review_due",
                 "updated_at"):
@@ -96,7 +96,7 @@ def _public(row: Row, today: date) -> dict[str, Any]:
 
 def get_record(store: ReadStore, patient_id: str, today: date) -> dict[str, Any] | None:
     rows = store.fetchall("SELECT * FROM rm_patient WHERE patient_id = ?", [patient_id])
-    return _public(rows[0], today) if rows else None
+    return public_record(rows[0], today) if rows else None
 
 
 def search(store: ReadStore, today: date, *, nhs_number: str | None = None,
@@ -118,4 +118,4 @@ def search(store: ReadStore, today: date, *, nhs_number: str | None = None,
     rows = store.fetchall(f"SELECT * FROM rm_patient WHERE {' AND '.join(where)} "
                           "ORDER BY family_name, given_name, patient_id LIMIT ? OFFSET ?",
                           [*params, limit, offset])
-    return [_public(r, today) for r in rows]
+    return [public_record(r, today) for r in rows]

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
-from sonar.api.deps import ReadStoreDep, TodayDep
+from sonar.api.deps import AppDep, ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import page
+from sonar.integration.time_travel import record_as_of
 from sonar.projections import record, timeline
 
 router = APIRouter(prefix="/api/v1/patients", tags=["records"])
@@ -38,8 +40,19 @@ def search(store: ReadStoreDep, today: TodayDep,
     return page(found, limit, offset)
 
 
-@router.get("/{patient_id}/record", summary="The current record (read model)")
-def get_record(patient_id: UUID, store: ReadStoreDep, today: TodayDep) -> dict[str, Any]:
+@router.get("/{patient_id}/record",
+            summary="The current record (read model), or as it stood at a recorded time")
+def get_record(patient_id: UUID, store: ReadStoreDep, today: TodayDep, application: AppDep,
+               as_of: Annotated[AwareDatetime | None, Query(
+                   description="Recorded time (ISO 8601 with offset): the record exactly as "
+                               "it stood then, replayed from the log.")] = None,
+               ) -> dict[str, Any]:
+    if as_of is not None:
+        found = record_as_of(application, patient_id, as_of)
+        if found is None:
+            raise ProblemError(404, "patient.not_yet_registered", "No record at that time",
+                               f"The record {patient_id} did not exist at {as_of.isoformat()}.")
+        return found
     found = record.get_record(store, str(patient_id), today)
     if found is None:
         raise ProblemError(404, "patient.not_found", "Patient not found",
