@@ -64,6 +64,7 @@ class SonarApplication(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None, clock: Clock = utc_now) -> None:
         self.clock = clock
+        self.on_saved: list[Callable[[], None]] = []  # e.g. wake the in-process read models
         super().__init__(env)
 
     def construct_transcoder(self) -> Transcoder:
@@ -89,7 +90,10 @@ class SonarApplication(Application[UUID]):
                 if first > 1:
                     heads[obj.id] = (first - 1, self._chain_head(obj.id, first - 1))
         self.chaining_mapper.begin(heads)
-        return super().save(*objs, **kwargs)
+        recordings = super().save(*objs, **kwargs)
+        for listener in self.on_saved:
+            listener()
+        return recordings
 
     def _chain_head(self, originator_id: UUID, version: int) -> str:
         stored = self.recorder.select_events(originator_id, lte=version, desc=True, limit=1)

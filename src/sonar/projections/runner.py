@@ -64,6 +64,8 @@ class ProjectionRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._caught_up = threading.Condition()
+        self._wake = threading.Event()
+        self._applied = 0  # position every model has reached, as this process last saw
 
     # --- schema ------------------------------------------------------------------------
 
@@ -116,6 +118,7 @@ class ProjectionRunner:
             live = [(p, metas[p.name]) for p in self.projections if p.name in metas]
             reached = self._run(live, until)
         with self._caught_up:
+            self._applied = max(self._applied, reached)
             self._caught_up.notify_all()
         return reached
 
@@ -133,13 +136,14 @@ class ProjectionRunner:
                 break
             changes = self._changes(notifications)
             last = notifications[-1].id
-            for projection, meta in work:
-                relevant = [c for c in changes if c.position > positions[projection.name]]
-                with self.store.transaction() as tx:
+            with self.store.transaction() as tx:  # one commit per batch for every model
+                for projection, meta in work:
+                    relevant = [c for c in changes if c.position > positions[projection.name]]
                     projection.handle(tx, projection.physical(meta.generation), relevant)
                     tx.execute("UPDATE rm_meta SET position = ?, updated_at = ? "
                                "WHERE projection = ? AND generation = ?",
                                [last, _now(), meta.projection, meta.generation])
+            for projection, _ in work:
                 positions[projection.name] = last
             start = last + 1
             if progress:
@@ -161,6 +165,8 @@ class ProjectionRunner:
         """Block until every projection has applied ``position`` (read-your-writes)."""
         deadline = time.monotonic() + timeout
         while True:
+            if self._applied >= position:
+                return True
             metas = self._metas().values()
             if metas and min(m.position for m in metas) >= position:
                 return True
@@ -170,8 +176,9 @@ class ProjectionRunner:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            with self._caught_up:
-                self._caught_up.wait(min(remaining, 0.05))
+            with self._caught_up:  # woken by the runner; re-checks the store every 50 ms
+                self._caught_up.wait_for(lambda: self._applied >= position,
+                                         min(remaining, 0.05))
 
     # --- background --------------------------------------------------------------------
 
@@ -190,6 +197,9 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+        if self._wake.set in self.app.on_saved:
+            self.app.on_saved.remove(self._wake.set)
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
@@ -214,31 +224,41 @@ class ProjectionRunner:
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
         """Replay the whole log into a new generation, then swap it in atomically."""
-        projection = next(p for p in self.projections if p.name == name)
-        current = self._metas().get(name)
-        generation = (current.generation + 1) if current else 1
-        shadow = f"{name}#rebuild"
-        with self.store.transaction() as tx:
-            self._create_generation(tx, projection, generation)
-            tx.execute("DELETE FROM rm_meta WHERE projection = ?", [shadow])
-            tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
-                       [shadow, projection.version, generation, 0, _now()])
-        rebuilder = ProjectionRunner(self.app, self.store, [projection],
+        return self.rebuild_many([name], progress)
+
+    def rebuild_many(self, names: Sequence[str], progress: Progress | None = None) -> int:
+        """Rebuild several read models in one pass over the log (each swapped atomically)."""
+        metas = self._metas()
+        work: list[tuple[Projection, Meta]] = []
+        old: dict[str, int | None] = {}
+        for name in names:
+            projection = next(p for p in self.projections if p.name == name)
+            current = metas.get(name)
+            old[name] = current.generation if current else None
+            generation = (current.generation + 1) if current else 1
+            shadow = f"{name}#rebuild"
+            with self.store.transaction() as tx:
+                self._create_generation(tx, projection, generation)
+                tx.execute("DELETE FROM rm_meta WHERE projection = ?", [shadow])
+                tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
+                           [shadow, projection.version, generation, 0, _now()])
+            work.append((projection, Meta(shadow, projection.version, generation, 0)))
+        rebuilder = ProjectionRunner(self.app, self.store, [p for p, _ in work],
                                      batch_size=self.batch_size * 4)
-        meta = Meta(shadow, projection.version, generation, 0)
-        reached = 0
         while True:  # catch up, then swap only once no new events arrived meanwhile
-            reached = rebuilder._run([(projection, meta)], None, progress)
-            meta = Meta(shadow, projection.version, generation, reached)
+            reached = rebuilder._run(work, None, progress)
+            work = [(p, Meta(m.projection, m.version, m.generation, reached)) for p, m in work]
             with self._lock:
                 if self.app.position() > reached:
                     continue
                 with self.store.transaction() as tx:
-                    self._swap_views(tx, projection, current.generation if current else None,
-                                     generation)
-                    tx.execute("DELETE FROM rm_meta WHERE projection IN (?, ?)", [name, shadow])
-                    tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
-                               [name, projection.version, generation, reached, _now()])
+                    for projection, meta in work:
+                        self._swap_views(tx, projection, old[projection.name], meta.generation)
+                        tx.execute("DELETE FROM rm_meta WHERE projection IN (?, ?)",
+                                   [projection.name, meta.projection])
+                        tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
+                                   [projection.name, projection.version, meta.generation,
+                                    reached, _now()])
                 return reached
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: SONAR against peers measured in the same run."""
