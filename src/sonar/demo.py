@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
 
 from sonar.app.application import SonarApplication
 from sonar.app.context import CommandContext
@@ -143,16 +143,36 @@ def seed_patient(app: SonarApplication, rng: random.Random, now: datetime) -> No
                        _top(rng, "review", rng.uniform(0.0, 0.9)))
     if elapsed > 60 and rng.random() < 0.5:
         release_at = referred + timedelta(days=rng.randint(45, elapsed))
-        reason = rng.choice(("transferred_not_in_custody", "completed", "dropped_out"))
-        app.discharge(ctx(worker, release_at - timedelta(hours=1)), pid, 1, Discharge(reason))
-        app.release_from_prison(ctx(worker, release_at), pid,
-                                rng.choice(("licence", "end_of_sentence")), "Leeds")
-        record = app.get_record(pid)
-        if record.journey.last_release_type == "licence" and rng.random() < 0.25:
-            recall_at = release_at + timedelta(days=rng.randint(5, 20))
-            if recall_at < now:
-                app.recall_to_prison(ctx(replace(worker, site=prison), recall_at), pid,
-                                     rng.choice(tuple(codes.RECALL_TYPE)), prison)
+        _release(app, rng, now, pid, release_at, mixture, worker, ctx)
+
+
+Context = Callable[[Actor, datetime], CommandContext]
+
+
+def _release(app: SonarApplication, rng: random.Random, now: datetime, pid: UUID,
+             release_at: datetime, mixture: tuple[str, ...], worker: Actor,
+             ctx: Context) -> None:
+    """Discharge and release; then maybe community treatment, maybe a recall."""
+    reason = rng.choice(("transferred_not_in_custody", "completed", "dropped_out"))
+    app.discharge(ctx(worker, release_at - timedelta(hours=1)), pid, 1, Discharge(reason))
+    app.release_from_prison(ctx(worker, release_at), pid,
+                            rng.choice(("licence", "end_of_sentence")), "Leeds")
+    community = Actor("drug-service-leeds", "community_clinician",
+                      "Leeds Community Drug Service", "Leeds")
+    first_appointment = release_at + timedelta(days=rng.randint(2, 35))
+    if reason == "transferred_not_in_custody" and first_appointment < now and (
+            rng.random() < 0.6):
+        app.refer_to_sms(ctx(community, first_appointment), pid, Referral(
+            "community_service", mixture, "previously", True))
+        app.record_referral_outcome(ctx(community, first_appointment + timedelta(hours=1)),
+                                    pid, 2, ReferralOutcome("accepted"))
+    record = app.get_record(pid)
+    if (record.journey.last_release_type == "licence" and record.active_episode is None
+            and rng.random() < 0.25):
+        recall_at = release_at + timedelta(days=rng.randint(5, 20))
+        if recall_at < now:
+            app.recall_to_prison(ctx(worker, recall_at), pid,
+                                 rng.choice(tuple(codes.RECALL_TYPE)), worker.site)
 
 
 def seed_cohort(app: SonarApplication, patients: int, *, seed: int = 7,
