@@ -96,6 +96,9 @@ class SonarApplication(Application[UUID]):
         return recordings
 
     def _chain_head(self, originator_id: UUID, version: int) -> str:
+        known = self.chaining_mapper.seen_head(originator_id, version)
+        if known is not None:  # read while loading the record for this command
+            return known
         stored = self.recorder.select_events(originator_id, lte=version, desc=True, limit=1)
         split = split_chain(self.chaining_mapper.plain_state(stored[0])) if stored else None
         if split is None or stored[0].originator_version != version:

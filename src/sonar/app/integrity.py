@@ -83,8 +83,22 @@ class ChainingMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
-        event.__dict__.pop("__chain__", None)
+        chain = event.__dict__.pop("__chain__", None)
+        if chain is not None:  # remember the head this thread last read, to extend it
+            seen: Heads = self._seen()
+            seen[event.originator_id] = (stored_event.originator_version, chain)
         return event
+
+    def _seen(self) -> Heads:
+        seen: Heads | None = getattr(self._local, "seen", None)
+        if seen is None or len(seen) > 10_000:
+            seen = self._local.seen = {}
+        return seen
+
+    def seen_head(self, originator_id: UUID, version: int) -> str | None:
+        """The chain value of (id, version) if this thread decoded that event."""
+        head = self._seen().get(originator_id)
+        return head[1] if head and head[0] == version else None
 
     def plain_state(self, stored_event: StoredEvent) -> bytes:
         """The stored JSON, decrypted and decompressed."""
