@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+DEFAULT_SECRETS = frozenset({"changeme", "change-me", "secret", "sonar", "development",
+                             "changeme" * 4, "secret" * 6})
 
 
 class Settings(BaseSettings):
@@ -31,6 +35,19 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest accepted request body.")
+    kafka_bootstrap: str | None = Field(
+        None, description="host:port of Kafka turns on the relay and Kafka workers; unset, "
+                          "SONAR runs embedded without Kafka.")
+    # --- access control (issue 4) ---
+    auth_secret: SecretStr | None = Field(
+        None, description="HS256 key signing SONAR's own bearer tokens (32+ characters).")
+    auth_token_minutes: int = Field(15, ge=1, le=720, description="Bearer token lifetime.")
+    oidc_jwks_url: str | None = Field(None, description="JWKS URL of an external OIDC issuer.")
+    oidc_issuer: str | None = Field(None, description="Expected `iss` of OIDC tokens.")
+    oidc_audience: str | None = Field(None, description="Expected `aud` of OIDC tokens.")
+    relationship_days: int = Field(
+        90, ge=0, le=3650, description="How long after leaving a site its staff may still read.")
+    break_glass_hours: int = Field(4, ge=1, le=24, description="How long break-glass lasts.")
 
     @field_validator("database_url")
     @classmethod
@@ -52,6 +69,21 @@ class Settings(BaseSettings):
                 msg = "SONAR_CIPHER_KEY must be base64 of a 16, 24 or 32 byte AES key"
                 raise ValueError(msg)
         return value
+
+    @model_validator(mode="after")
+    def _safe_auth(self) -> Settings:
+        """Production never runs on a missing, default or guessable signing secret."""
+        secret = self.auth_secret.get_secret_value() if self.auth_secret else ""
+        if self.environment == "production" and (
+                len(secret) < MIN_SECRET_LENGTH or secret.lower() in DEFAULT_SECRETS):
+            msg = (f"SONAR_AUTH_SECRET must be set to a random value of at least "
+                   f"{MIN_SECRET_LENGTH} characters in production")
+            raise ValueError(msg)
+        oidc = (self.oidc_jwks_url, self.oidc_issuer, self.oidc_audience)
+        if any(oidc) and not all(oidc):
+            msg = "SONAR_OIDC_JWKS_URL, SONAR_OIDC_ISSUER and SONAR_OIDC_AUDIENCE go together"
+            raise ValueError(msg)
+        return self
 
     @property
     def sqlite_path(self) -> Path:

@@ -10,30 +10,23 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from sonar.api.main import create_app
-from sonar.bootstrap import build_application, build_runner
-from sonar.config import Settings
 from tests.conftest import FakeClock
+from tests.e2e.auth_helpers import SMS_WORKER, api_client, settings_for, sign_in
 
-HEADERS = {"X-Actor-Id": "sms-1", "X-Actor-Role": "sms_worker",
-           "X-Actor-Organisation": "HMP Leeds Healthcare", "X-Actor-Site": "HMP Leeds"}
 PATIENT = {"given_name": "Sam", "family_name": "Holt", "date_of_birth": "1990-05-01",
            "sex": "male", "nhs_number": "9434765919"}
 
 
 @pytest.fixture
 def client(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path)
-    application = build_application(settings, clock)
-    runner = build_runner(settings, application)
-    runner.migrate()
-    with TestClient(create_app(settings, application, runner),
-                    raise_server_exceptions=False) as c:
+    """The API, signed in as the scenario's SMS worker at HMP Leeds."""
+    with api_client(settings_for(tmp_path), clock) as c:
+        c.headers.update(sign_in(c, SMS_WORKER))
         yield c
 
 
 def post(client: TestClient, path: str, body: Any, **headers: str) -> Any:
-    return client.post(f"/api/v1/patients{path}", json=body, headers=HEADERS | headers)
+    return client.post(f"/api/v1/patients{path}", json=body, headers=headers)
 
 
 def received_and_referred(client: TestClient) -> str:
@@ -63,7 +56,7 @@ def test_receive_refer_score_and_review_at_28_days(client: TestClient, clock: Fa
     review = post(client, f"/{pid}/episodes/1/reviews", {"kind": "day_28", "outcome": "completed"})
     assert review.status_code == 201, review.json()
 
-    record = client.get(f"/api/v1/patients/{pid}", headers=HEADERS).json()
+    record = client.get(f"/api/v1/patients/{pid}").json()
     episode = record["episodes"][0]
     assert record["setting"] == "prison"
     assert record["identity"]["prison_number"] == "A1234BC"
@@ -129,16 +122,17 @@ def test_future_clinical_time_is_refused(client: TestClient, clock: FakeClock) -
 
 def test_malformed_json_is_a_problem_not_a_crash(client: TestClient) -> None:
     response = client.post("/api/v1/patients", content=b'{"given_name": ',
-                           headers=HEADERS | {"Content-Type": "application/json"})
+                           headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_missing_actor_is_401(client: TestClient) -> None:
-    response = client.post("/api/v1/patients", json=PATIENT)
+def test_missing_token_is_401(client: TestClient) -> None:
+    response = client.post("/api/v1/patients", json=PATIENT,
+                           headers={"Authorization": ""})
     assert response.status_code == 401
-    assert {e["field"] for e in response.json()["errors"]} == {
-        "X-Actor-Id", "X-Actor-Role", "X-Actor-Organisation", "X-Actor-Site"}
+    assert response.json()["rule"] == "auth.token_required"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_idempotency_key_header_makes_a_retry_safe(client: TestClient) -> None:
@@ -147,7 +141,7 @@ def test_idempotency_key_header_makes_a_retry_safe(client: TestClient) -> None:
     assert again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["patient_id"] == first.json()["patient_id"]
-    found = client.get("/api/v1/patients", params={"nhs_number": "9434765919"}, headers=HEADERS)
+    found = client.get("/api/v1/patients", params={"nhs_number": "9434765919"})
     assert found.json() == {"patient_ids": [first.json()["patient_id"]]}
 
 
@@ -163,17 +157,17 @@ def test_entered_in_error_keeps_the_entry_with_its_reason(client: TestClient) ->
     version = post(client, f"/{pid}/episodes/1/risk-assessments",
                    {"level": "high", "risks": ["overdose"]}).json()["position"]
     del version
-    entry = client.get(f"/api/v1/patients/{pid}", headers=HEADERS).json()
+    entry = client.get(f"/api/v1/patients/{pid}").json()
     entry_version = entry["episodes"][0]["entries"][0]["entry_version"]
     assert post(client, f"/{pid}/entries/{entry_version}/entered-in-error",
                 {"reason": "Recorded against the wrong patient"}).status_code == 201
-    after = client.get(f"/api/v1/patients/{pid}", headers=HEADERS).json()
+    after = client.get(f"/api/v1/patients/{pid}").json()
     assert after["episodes"][0]["entries"][0]["in_error"] == "Recorded against the wrong patient"
 
 
 def test_oversized_body_is_413(client: TestClient) -> None:
     response = client.post("/api/v1/patients", content=b"x" * 1_000_001,
-                           headers=HEADERS | {"Content-Type": "application/json"})
+                           headers={"Content-Type": "application/json"})
     assert response.status_code == 413
 
 

@@ -12,15 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 
-from sonar.api.main import create_app
-from sonar.bootstrap import build_application, build_runner
-from sonar.config import Settings
 from sonar.domain.identity import nhs_check_digit
 from tests.conftest import FakeClock
+from tests.e2e.auth_helpers import SMS_WORKER, api_client, settings_for, sign_in
 
 DATA = Path(__file__).parent.parent / "data"
-HEADERS = {"X-Actor-Id": "sms-1", "X-Actor-Role": "sms_worker",
-           "X-Actor-Organisation": "HMP Leeds Healthcare", "X-Actor-Site": "HMP Leeds"}
 NHS = "999000001" + str(nhs_check_digit("999000001"))  # the synthetic person in tests/data
 PATIENT = {"given_name": "Sam", "family_name": "Holt", "date_of_birth": "1990-05-01",
            "sex": "male", "nhs_number": NHS}
@@ -28,24 +24,21 @@ PATIENT = {"given_name": "Sam", "family_name": "Holt", "date_of_birth": "1990-05
 
 @pytest.fixture
 def client(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path)
-    application = build_application(settings, clock)
-    runner = build_runner(settings, application)
-    runner.migrate()
-    api = create_app(settings, application, runner)
-    with TestClient(api, raise_server_exceptions=False) as c:
+    """The API, signed in as the scenario's SMS worker at HMP Leeds."""
+    with api_client(settings_for(tmp_path), clock) as c:
+        c.headers.update(sign_in(c, SMS_WORKER))
         yield c
 
 
 def post(client: TestClient, path: str, body: Any) -> Any:
-    response = client.post(f"/api/v1/patients{path}", json=body, headers=HEADERS)
+    response = client.post(f"/api/v1/patients{path}", json=body)
     assert response.status_code == 201, response.json()
     return response.json()
 
 
 def import_bundle(client: TestClient, pid: str, body: bytes, partial: bool = False) -> Any:
     return client.post(f"/api/v1/patients/{pid}/gp-record", params={"partial": partial},
-                       content=body, headers=HEADERS | {"Content-Type": "application/fhir+json"})
+                       content=body, headers={"Content-Type": "application/fhir+json"})
 
 
 def full_pathway(client: TestClient, clock: FakeClock) -> str:
@@ -62,7 +55,7 @@ def full_pathway(client: TestClient, clock: FakeClock) -> str:
     post(client, f"/{pid}/episodes/1/risk-assessments",
          {"level": "high", "risks": ["overdose", "self_harm_suicide"], "acct_open": True})
     post(client, f"/{pid}/episodes/1/tops", {"stage": "start", "answers": {"opiates_days": 20}})
-    wrong = client.get(f"/api/v1/patients/{pid}", headers=HEADERS).json()["version"]
+    wrong = client.get(f"/api/v1/patients/{pid}").json()["version"]
     post(client, f"/{pid}/entries/{wrong}/entered-in-error",
          {"reason": "Recorded against the wrong person"})
     post(client, f"/{pid}/episodes/1/tops", {"stage": "start", "answers": {
@@ -86,7 +79,7 @@ def resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 def test_a_full_pathway_exports_as_a_valid_fhir_r4_bundle(client: TestClient,
                                                          clock: FakeClock) -> None:
     pid = full_pathway(client, clock)
-    response = client.get(f"/api/v1/patients/{pid}/fhir", headers=HEADERS)
+    response = client.get(f"/api/v1/patients/{pid}/fhir")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/fhir+json")
     bundle = response.json()
@@ -112,7 +105,7 @@ def test_a_full_pathway_exports_as_a_valid_fhir_r4_bundle(client: TestClient,
 def test_an_entry_marked_in_error_exports_as_entered_in_error(client: TestClient,
                                                               clock: FakeClock) -> None:
     pid = full_pathway(client, clock)
-    bundle = client.get(f"/api/v1/patients/{pid}/fhir", headers=HEADERS).json()
+    bundle = client.get(f"/api/v1/patients/{pid}/fhir").json()
     tops = [o for o in resources(bundle, "Observation")
             if o["code"]["coding"][0]["code"] == "top"]
     assert sorted(o["status"] for o in tops) == ["entered-in-error", "final"]
@@ -128,9 +121,9 @@ def test_an_entry_marked_in_error_exports_as_entered_in_error(client: TestClient
 def test_every_event_has_a_provenance_with_actor_and_both_times(client: TestClient,
                                                                clock: FakeClock) -> None:
     pid = full_pathway(client, clock)
-    bundle = client.get(f"/api/v1/patients/{pid}/fhir", headers=HEADERS).json()
+    bundle = client.get(f"/api/v1/patients/{pid}/fhir").json()
     provenances = resources(bundle, "Provenance")
-    record = client.get(f"/api/v1/patients/{pid}", headers=HEADERS).json()
+    record = client.get(f"/api/v1/patients/{pid}").json()
     assert len(provenances) == record["version"]
     ids = {f"urn:uuid:{e['resource']['id']}" for e in bundle["entry"]}
     for provenance in provenances:
@@ -155,7 +148,7 @@ def test_a_gp_record_imports_once_and_a_second_import_adds_nothing(client: TestC
     assert again.json()["imported"] == 0
     assert again.json()["already_imported"] == 7
     assert again.json()["position"] == first.json()["position"]  # no event was recorded
-    provenances = resources(client.get(f"/api/v1/patients/{pid}/fhir", headers=HEADERS).json(),
+    provenances = resources(client.get(f"/api/v1/patients/{pid}/fhir").json(),
                             "Provenance")
     imported = [p for p in provenances if p["activity"]["text"] == "GpRecordImported"]
     assert len(imported) == 1

@@ -12,26 +12,21 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from sonar.api.main import create_app
-from sonar.bootstrap import build_application, build_runner
-from sonar.config import Settings
 from tests.conftest import FakeClock
-from tests.e2e.test_api import HEADERS, PATIENT, post, received_and_referred
+from tests.e2e.auth_helpers import SMS_WORKER, api_client, settings_for, sign_in
+from tests.e2e.test_api import PATIENT, post, received_and_referred
 
 
 @pytest.fixture
 def client(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path)
-    application = build_application(settings, clock)
-    runner = build_runner(settings, application)
-    runner.migrate()
-    with TestClient(create_app(settings, application, runner),
-                    raise_server_exceptions=False) as c:
+    """The API, signed in as the scenario's SMS worker at HMP Leeds."""
+    with api_client(settings_for(tmp_path), clock) as c:
+        c.headers.update(sign_in(c, SMS_WORKER))
         yield c
 
 
 def get(client: TestClient, path: str, **params: Any) -> Any:
-    return client.get(f"/api/v1{path}", params=params, headers=HEADERS)
+    return client.get(f"/api/v1{path}", params=params)
 
 
 def test_a_clinician_reads_their_own_write(client: TestClient) -> None:
@@ -126,7 +121,7 @@ def test_outcomes_and_continuity_reports(client: TestClient, clock: FakeClock) -
     assert continuity["referred_on_release"] == 1
     assert continuity["pending"] == 1
     as_csv = client.get("/api/v1/reports/outcomes", params=period,
-                        headers=HEADERS | {"Accept": "text/csv"})
+                        headers={"Accept": "text/csv"})
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
     assert {"measure": "top:opiates", "key": "abstinent", "value": "1"}.items() <= rows[

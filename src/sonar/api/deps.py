@@ -1,7 +1,7 @@
 """FastAPI dependencies: the application, and the acting user's command context.
 
-Until authentication lands (issue 4), the actor is read from X-Actor-* headers in this
-one place; swapping it for a verified token changes nothing else.
+The actor comes from the verified bearer token, in this one place; routes never read
+identity from headers or bodies.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from uuid import uuid4
 from fastapi import Depends, Header, Query, Request
 
 from sonar.api.errors import ProblemError
+from sonar.api.security import get_principal
 from sonar.app.application import SonarApplication
 from sonar.app.context import CommandContext
+from sonar.auth.tokens import Principal
 from sonar.domain.attribution import Actor, clinical_day
-from sonar.domain.errors import InvalidValue
 from sonar.projections.runner import ProjectionRunner
 from sonar.projections.store import ReadStore
 
@@ -30,27 +31,9 @@ def get_application(request: Request) -> SonarApplication:
 AppDep = Annotated[SonarApplication, Depends(get_application)]
 
 
-def get_actor(
-    x_actor_id: Annotated[str | None, Header()] = None,
-    x_actor_role: Annotated[str | None, Header()] = None,
-    x_actor_organisation: Annotated[str | None, Header()] = None,
-    x_actor_site: Annotated[str | None, Header()] = None,
-) -> Actor:
-    headers = {"X-Actor-Id": x_actor_id, "X-Actor-Role": x_actor_role,
-               "X-Actor-Organisation": x_actor_organisation, "X-Actor-Site": x_actor_site}
-    missing = [name for name, value in headers.items() if not value]
-    if missing:
-        raise ProblemError(401, "auth.actor_required", "Who is acting is not known",
-                           f"Send {', '.join(missing)}.",
-                           errors=[{"field": m, "in": "header", "rule": "auth.actor_required",
-                                    "detail": "required"} for m in missing])
-    try:
-        return Actor(str(x_actor_id), str(x_actor_role), str(x_actor_organisation),
-                     str(x_actor_site))
-    except InvalidValue as e:
-        raise ProblemError(401, "auth.actor_invalid", "Who is acting is not valid", e.message,
-                           errors=[{"field": e.field, "in": "header", "rule": e.rule,
-                                    "detail": e.message}]) from None
+def get_actor(principal: Annotated[Principal, Depends(get_principal)]) -> Actor:
+    """The acting user, from their verified bearer token (see ``api.security``)."""
+    return principal.actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

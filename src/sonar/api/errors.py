@@ -40,6 +40,8 @@ def problem(request: Request, status: int, rule: str, title: str, detail: str,
     body = {"type": PROBLEM_BASE + rule.split(".", maxsplit=1)[0], "title": title, "status": status,
             "detail": detail, "instance": request.url.path, "rule": rule, **extra}
     headers = {"Retry-After": "1"} if status == 503 else None
+    if status == 401:  # RFC 6750: say how to authenticate
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

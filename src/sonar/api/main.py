@@ -7,12 +7,27 @@ from collections.abc import Awaitable, Callable
 from uuid import uuid4
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from sonar.api.errors import install_problem_handlers, problem
-from sonar.api.routes import custody, fhir, pathway, patients, records, reports
+from sonar.api.routes import (
+    access,
+    access_audit,
+    auth,
+    custody,
+    fhir,
+    ndtms,
+    pathway,
+    patients,
+    records,
+    reports,
+)
+from sonar.api.security import authenticate, authorize
 from sonar.app.application import SonarApplication
+from sonar.auth.access_log import AccessLog
+from sonar.auth.tokens import TokenService
+from sonar.auth.users import UserDirectory
 from sonar.config import Settings
 from sonar.projections.runner import ProjectionRunner
 
@@ -23,13 +38,24 @@ def create_app(settings: Settings, application: SonarApplication,
                runner: ProjectionRunner) -> FastAPI:
     api = FastAPI(title="SONAR care record", version="1.0.0",
                   description="Event-sourced shared care record for people in the criminal "
-                              "justice system. Errors are RFC 9457 problem details.")
+                              "justice system. Errors are RFC 9457 problem details. Sign in "
+                              "at /api/v1/auth/token and send the bearer token.",
+                  # Every route is authorised here, by api.policy; none can opt out.
+                  dependencies=[Depends(authorize)])
     api.state.application = application
     api.state.runner = runner
     api.state.settings = settings
+    api.state.users = UserDirectory(runner.store)
+    api.state.access_log = AccessLog(runner.store)
+    api.state.tokens = TokenService(settings)
+    api.state.users.migrate()
+    api.state.access_log.migrate()
     install_problem_handlers(api)
-    for module in (records, patients, custody, pathway, reports, fhir):
+    for module in (records, patients, custody, pathway, reports, fhir, ndtms, auth, access,
+                   access_audit):
         api.include_router(module.router)
+    # Added before request_context, so it runs inside it (correlation id already bound).
+    api.middleware("http")(authenticate)
 
     @api.get("/health", tags=["operations"], summary="Liveness and store reachability")
     def health() -> JSONResponse:

@@ -71,13 +71,24 @@ def register_subcommands() -> None:
     if _registered:
         return
     _registered = True
-    from sonar.cli import audit, export, projections  # noqa: PLC0415 - keep `--help` fast
+    from sonar.cli import (  # noqa: PLC0415 - keep `--help` fast
+        access,
+        audit,
+        export,
+        projections,
+        relay,
+        users,
+    )
     from sonar.cli.kafka import kafka_cli  # noqa: PLC0415
 
     cli.command()(projections.migrate)
     cli.add_typer(projections.projections_cli, name="projections")
     cli.add_typer(export.export_cli, name="export")
+    audit.audit_cli.command("access")(access.access)
     cli.add_typer(audit.audit_cli, name="audit")
+    cli.add_typer(users.users_cli, name="users")
+    cli.command()(relay.relay)
+    cli.command()(relay.worker)
     cli.command()(audit.replay)
     dev_cli = typer.Typer(help="Developer tools.", no_args_is_help=True)
     dev_cli.add_typer(kafka_cli, name="kafka")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -472,12 +472,141 @@ class CareRecord(Aggregate):
                          content_hash=content_hash, nhs_number=nhs_number, items=fresh)
         return fresh
 
+    # --- access: break-glass, family notification consent, sharing dissent (issue 4) ----
+    # State lives under private __dict__ keys read through properties with defaults, so
+    # records and snapshots written before issue 4 load unchanged.
+
+    class BreakGlassAccessed(Event):
+        """A user without a legitimate relationship opened the record, giving a reason.
+
+        ``expires_at`` is the end of the time-limited access granted; it is a recorded
+        fact so replay gives the same answer whatever the settings are later.
+        """
+
+        reason: str
+        expires_at: datetime
+
+        def apply(self, aggregate: CareRecord) -> None:
+            grants = dict(aggregate.break_glass_grants)
+            actor_id = self.attribution.actor.actor_id
+            grants[actor_id] = max(self.expires_at, grants.get(actor_id, self.expires_at))
+            aggregate.__dict__["_break_glass"] = grants
+
+    class ConsentToFamilyNotificationRecorded(Event):
+        family_member: str
+        relationship: str
+        contact_channel: str
+
+        def apply(self, aggregate: CareRecord) -> None:
+            consents = dict(aggregate.family_notification_consents)
+            consents[self.family_member] = (self.relationship, self.contact_channel)
+            aggregate.__dict__["_family_consents"] = consents
+
+    class ConsentToFamilyNotificationRevoked(Event):
+        family_member: str
+
+        def apply(self, aggregate: CareRecord) -> None:
+            consents = dict(aggregate.family_notification_consents)
+            consents.pop(self.family_member, None)
+            aggregate.__dict__["_family_consents"] = consents
+
+    class SharingDissentRecorded(Event):
+        organisation: str
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.__dict__["_dissents"] = (*aggregate.sharing_dissents, self.organisation)
+
+    class SharingDissentWithdrawn(Event):
+        organisation: str
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.__dict__["_dissents"] = tuple(
+                o for o in aggregate.sharing_dissents if o != self.organisation)
+
+    @property
+    def break_glass_grants(self) -> dict[str, datetime]:
+        """Actor id → end of their break-glass access (the latest grant wins)."""
+        held = self.__dict__.get("_break_glass")
+        return dict(held) if isinstance(held, dict) else {}
+
+    @property
+    def family_notification_consents(self) -> dict[str, tuple[str, str]]:
+        """Named family member → (relationship, contact channel) the person consented to."""
+        held = self.__dict__.get("_family_consents")
+        return dict(held) if isinstance(held, dict) else {}
+
+    @property
+    def sharing_dissents(self) -> tuple[str, ...]:
+        """Organisations the person does not want their record shared with."""
+        held = self.__dict__.get("_dissents")
+        return tuple(held) if isinstance(held, tuple | list) else ()
+
+    def break_glass(self, reason: str, attribution: Attribution, *, hours: int = 4) -> datetime:
+        """Open the record without a relationship for ``hours``; return when access ends."""
+        _access_text(reason, "reason", 1000, minimum=10)
+        if not 1 <= hours <= 24:
+            raise InvalidValue("Break-glass lasts 1 to 24 hours.", rule="break_glass.hours",
+                               field="hours")
+        expires_at = attribution.recorded_at + timedelta(hours=hours)
+        self._record(self.BreakGlassAccessed, attribution, reason=reason.strip(),
+                     expires_at=expires_at)
+        return expires_at
+
+    def record_family_notification_consent(self, family_member: str, relationship: str,
+                                           contact_channel: str,
+                                           attribution: Attribution) -> None:
+        """Record the person's consent to notify a named family member (revocable)."""
+        member = _access_text(family_member, "family_member", 200)
+        CONTACT_CHANNEL.check(contact_channel, field="contact_channel")
+        self._record(self.ConsentToFamilyNotificationRecorded, attribution,
+                     family_member=member,
+                     relationship=_access_text(relationship, "relationship", 100),
+                     contact_channel=contact_channel)
+
+    def revoke_family_notification_consent(self, family_member: str,
+                                           attribution: Attribution) -> None:
+        member = family_member.strip()
+        if member not in self.family_notification_consents:
+            raise IllegalStep("There is no consent to notify this family member.",
+                              rule="consent.not_recorded")
+        self._record(self.ConsentToFamilyNotificationRevoked, attribution, family_member=member)
+
+    def record_sharing_dissent(self, organisation: str, attribution: Attribution) -> None:
+        """Record that the person does not want their record shared with an organisation."""
+        name = _access_text(organisation, "organisation", 100)
+        if name in self.sharing_dissents:
+            raise IllegalStep("Dissent from sharing with this organisation is already "
+                              "recorded.", rule="dissent.already_recorded")
+        self._record(self.SharingDissentRecorded, attribution, organisation=name)
+
+    def withdraw_sharing_dissent(self, organisation: str, attribution: Attribution) -> None:
+        name = organisation.strip()
+        if name not in self.sharing_dissents:
+            raise IllegalStep("There is no dissent from sharing with this organisation.",
+                              rule="dissent.not_recorded")
+        self._record(self.SharingDissentWithdrawn, attribution, organisation=name)
+
 
 def _replace_identity(identity: Identity, **changes: Any) -> Identity:
     return replace(identity, **changes)
+
+
+def _access_text(value: str, field: str, limit: int, minimum: int = 1) -> str:
+    text = value.strip()
+    if not minimum <= len(text) <= limit or not text.isprintable():
+        raise InvalidValue(f"{field} must have {minimum} to {limit} printable characters.",
+                           rule=f"{field}.length", field=field)
+    return text
 
 
 def _text_of(value: str, field: str, limit: int) -> None:
     if not value.strip() or len(value) > limit or not value.isprintable():
         raise InvalidValue(f"{field} must have 1 to {limit} printable characters.",
                            rule=f"gp_import.{field}", field=field)
+
+
+# How a consented family member may be contacted (issue 4); kept beside the consent events
+# until the value sets in codes.py absorb it.
+CONTACT_CHANNEL = codes.ValueSet("contact_channel", {
+    "phone": "Telephone", "text_message": "Text message", "email": "Email",
+    "letter": "Letter", "in_person": "In person"})

@@ -53,6 +53,8 @@ def alerts(record: CareRecord) -> list[str]:
             found.append("reception:self_harm_risk")
         if screen.acct_opened and "acct_open" not in found:
             found.append("acct_open")
+    if record.break_glass_grants:  # issue 4: someone broke glass; review who and why
+        found.append("break_glass")
     return found
 
 

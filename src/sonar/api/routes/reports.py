@@ -34,7 +34,7 @@ def _period(start: date | None, end: date | None, today: date) -> tuple[datetime
 def get_caseload(request: Request, store: ReadStoreDep, today: TodayDep,
                  worker: Annotated[str | None, Query(max_length=100)] = None, site: Site = None,
                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> Any:
+                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Any:
     items = caseload.caseload(store, today, worker=worker, site=site, limit=limit + 1,
                               offset=offset)
     if wants_csv(request):

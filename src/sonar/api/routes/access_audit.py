@@ -1,0 +1,41 @@
+"""The access log for auditors: who read patient X, and what user Y read, with dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from sonar.api.errors import ProblemError
+from sonar.auth.access_log import AccessLog
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+def _day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(), UTC) if day else None
+
+
+@router.get("/access", summary="Reads of identifiable data, by patient and/or by user")
+async def access_log(request: Request,
+                     patient_id: UUID | None = None,
+                     user: Annotated[str | None, Query(max_length=100,
+                                                       description="The user's actor id")] = None,
+                     start: Annotated[date | None, Query(alias="from")] = None,
+                     end: Annotated[date | None, Query(alias="to",
+                                                       description="Inclusive")] = None,
+                     limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict[str, Any]:
+    if patient_id is None and not user:
+        raise ProblemError(422, "audit.criteria", "Say whose access to show",
+                           "Give patient_id, user, or both.",
+                           errors=[{"field": "patient_id", "in": "query",
+                                    "rule": "audit.criteria", "detail": "no criteria"}])
+    log: AccessLog = request.app.state.access_log
+    end_at = _day_start(end + timedelta(days=1)) if end else None
+    items = await run_in_threadpool(lambda: log.search(
+        patient_id=str(patient_id) if patient_id else None, actor_id=user,
+        start=_day_start(start), end=end_at, limit=limit))
+    return {"items": items, "limit": limit}
