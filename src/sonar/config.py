@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = Field(None, description="JWKS URL of an external OIDC issuer.")
     oidc_issuer: str | None = Field(None, description="Expected `iss` of OIDC tokens.")
     oidc_audience: str | None = Field(None, description="Expected `aud` of OIDC tokens.")
+    checkpoint_minutes: int = Field(
+        60, ge=0, le=10_080, description="How often `sonar serve` records a Merkle checkpoint "
+        "of the log's head (0: never).")
     relationship_days: int = Field(
         90, ge=0, le=3650, description="How long after leaving a site its staff may still read.")
     break_glass_hours: int = Field(4, ge=1, le=24, description="How long break-glass lasts.")

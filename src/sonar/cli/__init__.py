@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import threading
+from typing import TYPE_CHECKING, Annotated
 
+import structlog
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from sonar.config import Settings
+
+if TYPE_CHECKING:
+    from sonar.app.application import SonarApplication
+    from sonar.projections.store import ReadStore
 
 cli = typer.Typer(help="SONAR shared care record.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -54,12 +60,32 @@ def serve(
     runner.migrate()
     runner.catch_up()
     runner.start()
+    stop = threading.Event()
+    if settings.checkpoint_minutes:
+        threading.Thread(target=_checkpoints, args=(application, runner.store,
+                                                    settings.checkpoint_minutes * 60, stop),
+                         name="sonar-checkpoints", daemon=True).start()
     try:
         uvicorn.run(create_app(settings, application, runner), host=host or settings.host,
                     port=port or settings.port, log_level=settings.log_level.lower(),
                     access_log=False)
     finally:
+        stop.set()
         runner.stop()
+
+
+def _checkpoints(application: SonarApplication, store: ReadStore, every: float,
+                 stop: threading.Event) -> None:
+    """Record a Merkle checkpoint of the log's head periodically (export for auditors)."""
+    from sonar.integration.checkpoints import take_checkpoint  # noqa: PLC0415
+
+    log = structlog.get_logger("sonar.audit")
+    while not stop.wait(every):
+        try:
+            taken = take_checkpoint(application, store)
+            log.info("checkpoint_recorded", position=taken.position, events=taken.events)
+        except Exception as exc:
+            log.error("checkpoint_failed", error_type=type(exc).__name__)
 
 
 _registered = False
