@@ -213,7 +213,7 @@ class SonarApplication(Application[UUID]):
         nhs = record.identity.nhs_number
         return [NhsNumberIndex.index(nhs.value, record.id, now)] if nhs else []
 
-    def _on(self, patient_id: UUID, step: Step) -> Build:
+    def on(self, patient_id: UUID, step: Step) -> Build:
         """Build step for a command on an existing record."""
         def build(at: Attribution) -> tuple[CareRecord, int | None]:
             record = self.get_record(patient_id)
@@ -244,55 +244,55 @@ class SonarApplication(Application[UUID]):
             record.trace_nhs_number(nhs_number, at)
 
         return self.execute(ctx, "trace_nhs_number", (patient_id, nhs_number),
-                             self._on(patient_id, step), index_nhs=True)
+                             self.on(patient_id, step), index_nhs=True)
 
     def detain_in_police_custody(self, ctx: CommandContext, patient_id: UUID,
                                  custody_suite: str, pnc_id: PncId | None) -> CommandResult:
         return self.execute(ctx, "detain_in_police_custody", (patient_id, custody_suite, pnc_id),
-                             self._on(patient_id, lambda r, at: r.detain_in_police_custody(
+                             self.on(patient_id, lambda r, at: r.detain_in_police_custody(
                                  custody_suite, pnc_id, at)))
 
     def release_from_police_custody(self, ctx: CommandContext, patient_id: UUID,
                                     outcome: str) -> CommandResult:
         return self.execute(ctx, "release_from_police_custody", (patient_id, outcome),
-                             self._on(patient_id, lambda r, at: r.release_from_police_custody(
+                             self.on(patient_id, lambda r, at: r.release_from_police_custody(
                                  outcome, at)))
 
     def receive_into_prison(self, ctx: CommandContext, patient_id: UUID, establishment: str,
                             prison_number: PrisonNumber | None) -> CommandResult:
         return self.execute(ctx, "receive_into_prison", (patient_id, establishment,
                                                           prison_number),
-                             self._on(patient_id, lambda r, at: r.receive_into_prison(
+                             self.on(patient_id, lambda r, at: r.receive_into_prison(
                                  establishment, prison_number, at)))
 
     def transfer(self, ctx: CommandContext, patient_id: UUID,
                  to_establishment: str) -> CommandResult:
-        return self.execute(ctx, "transfer", (patient_id, to_establishment), self._on(
+        return self.execute(ctx, "transfer", (patient_id, to_establishment), self.on(
             patient_id, lambda r, at: r.transfer(to_establishment, at)))
 
     def release_from_prison(self, ctx: CommandContext, patient_id: UUID, release_type: str,
                             destination_area: str | None) -> CommandResult:
         return self.execute(ctx, "release_from_prison", (patient_id, release_type,
                                                           destination_area),
-                             self._on(patient_id, lambda r, at: r.release_from_prison(
+                             self.on(patient_id, lambda r, at: r.release_from_prison(
                                  release_type, destination_area, at)))
 
     def recall_to_prison(self, ctx: CommandContext, patient_id: UUID, recall_type: str,
                          establishment: str) -> CommandResult:
         return self.execute(ctx, "recall_to_prison", (patient_id, recall_type, establishment),
-                             self._on(patient_id, lambda r, at: r.recall_to_prison(
+                             self.on(patient_id, lambda r, at: r.recall_to_prison(
                                  recall_type, establishment, at)))
 
     # --- SMS pathway --------------------------------------------------------------------
 
     def record_reception_screen(self, ctx: CommandContext, patient_id: UUID,
                                 screen: ReceptionScreen) -> CommandResult:
-        return self.execute(ctx, "record_reception_screen", (patient_id, screen), self._on(
+        return self.execute(ctx, "record_reception_screen", (patient_id, screen), self.on(
             patient_id, lambda r, at: r.record_reception_screen(screen, at)))
 
     def refer_to_sms(self, ctx: CommandContext, patient_id: UUID,
                      referral: Referral) -> CommandResult:
-        return self.execute(ctx, "refer_to_sms", (patient_id, referral), self._on(
+        return self.execute(ctx, "refer_to_sms", (patient_id, referral), self.on(
             patient_id, lambda r, at: r.refer_to_sms(referral, at)))
 
     def record_referral_outcome(self, ctx: CommandContext, patient_id: UUID, episode: int,
@@ -344,7 +344,7 @@ class SonarApplication(Application[UUID]):
     def mark_entered_in_error(self, ctx: CommandContext, patient_id: UUID, entry_version: int,
                               reason: str) -> CommandResult:
         return self.execute(ctx, "mark_entered_in_error", (patient_id, entry_version, reason),
-                             self._on(patient_id, lambda r, at: r.mark_entered_in_error(
+                             self.on(patient_id, lambda r, at: r.mark_entered_in_error(
                                  entry_version, reason, at)))
 
     def _episode_step(self, ctx: CommandContext, command: str, patient_id: UUID, episode: int,
@@ -354,4 +354,4 @@ class SonarApplication(Application[UUID]):
             step(record, at)
             return episode
         return self.execute(ctx, command, (patient_id, episode, payload),
-                             self._on(patient_id, run))
+                             self.on(patient_id, run))

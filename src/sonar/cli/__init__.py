@@ -13,6 +13,7 @@ from sonar.config import Settings
 
 if TYPE_CHECKING:
     from sonar.app.application import SonarApplication
+    from sonar.projections.runner import ProjectionRunner
     from sonar.projections.store import ReadStore
 
 cli = typer.Typer(help="SONAR shared care record.", no_args_is_help=True,
@@ -61,6 +62,8 @@ def serve(
     runner.catch_up()
     runner.start()
     stop = threading.Event()
+    threading.Thread(target=_missed_appointments, args=(application, runner, stop),
+                     name="sonar-scheduler", daemon=True).start()
     if settings.checkpoint_minutes:
         threading.Thread(target=_checkpoints, args=(application, runner.store,
                                                     settings.checkpoint_minutes * 60, stop),
@@ -72,6 +75,30 @@ def serve(
     finally:
         stop.set()
         runner.stop()
+
+
+def _missed_appointments(application: SonarApplication, runner: ProjectionRunner,
+                         stop: threading.Event) -> None:
+    from sonar.integration.missed_appointments import run_forever  # noqa: PLC0415
+
+    run_forever(application, runner, stop)
+
+
+@cli.command()
+def scheduler(once: Annotated[bool, typer.Option(help="Run one pass and exit.")] = False,
+              every: Annotated[float, typer.Option(min=1.0)] = 60.0) -> None:
+    """Record missed appointments (safe beside `sonar serve` or a second scheduler)."""
+    from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415
+    from sonar.integration.missed_appointments import run_forever, run_once  # noqa: PLC0415
+
+    settings = Settings()
+    application = build_application(settings)
+    runner = build_runner(settings, application)
+    runner.migrate()
+    if once:
+        typer.echo(f"{run_once(application, runner)} missed appointment(s) recorded.")
+        return
+    run_forever(application, runner, threading.Event(), every)
 
 
 def _checkpoints(application: SonarApplication, store: ReadStore, every: float,

@@ -50,6 +50,7 @@ __all__ = [
 # Every value type stored inside events and snapshots, for the transcoder's registry.
 from sonar.domain.gp_record import GpItem, GpRecord
 from sonar.domain.journey import Journey, Movement
+from sonar.domain.reset import Appointment, DiaryEntry, MedicineSupply, ReleasePlan
 from sonar.domain.top import ItemKind
 
 VALUE_TYPES: tuple[type, ...] = (
@@ -57,5 +58,5 @@ VALUE_TYPES: tuple[type, ...] = (
     ReceptionScreen, Referral, ReferralOutcome, DualDiagnosis, RiskAssessment,
     BriefIntervention, Review, CarePlan, Discharge, Top, TopAnswers, ItemKind,
     Entry, Episode, EpisodeStatus, Journey, Movement,
-    GpItem, GpRecord,
+    GpItem, GpRecord, ReleasePlan, MedicineSupply, Appointment, DiaryEntry,
 )

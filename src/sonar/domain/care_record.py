@@ -34,6 +34,13 @@ from sonar.domain.pathway import (
     Review,
     RiskAssessment,
 )
+from sonar.domain.reset import (
+    ATTENDANCE_CONFIRMED_BY,
+    MISSED_GRACE,
+    Appointment,
+    DiaryEntry,
+    ReleasePlan,
+)
 from sonar.domain.sms_episode import Entry, EntryValue, Episode
 from sonar.domain.top import Top
 
@@ -585,6 +592,120 @@ class CareRecord(Aggregate):
             raise IllegalStep("There is no dissent from sharing with this organisation.",
                               rule="dissent.not_recorded")
         self._record(self.SharingDissentWithdrawn, attribution, organisation=name)
+
+    # --- ReSet: release planning and the appointment diary (issue 6) -------------------
+
+    class ReleasePlanned(Event):
+        plan: ReleasePlan
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.__dict__["_release_plans"] = (*aggregate.release_plans, self.plan)
+
+    class AppointmentBooked(Event):
+        appointment: Appointment
+
+        def apply(self, aggregate: CareRecord) -> None:
+            diary = dict(aggregate.diary)
+            diary[self.appointment.appointment_id] = DiaryEntry(self.appointment)
+            aggregate.__dict__["_diary"] = diary
+
+    class AppointmentOutcome(Event):
+        """Base of what became of an appointment."""
+
+        appointment_id: str
+
+        def status(self) -> tuple[str, str | None, str | None]:
+            raise NotImplementedError
+
+        def apply(self, aggregate: CareRecord) -> None:
+            entry = aggregate.diary[self.appointment_id]
+            entry.status, entry.confirmed_by, entry.reason = self.status()
+
+    class AppointmentAttended(AppointmentOutcome):
+        confirmed_by: str
+
+        def status(self) -> tuple[str, str | None, str | None]:
+            return "attended", self.confirmed_by, None
+
+    class AppointmentCancelled(AppointmentOutcome):
+        reason: str
+
+        def status(self) -> tuple[str, str | None, str | None]:
+            return "cancelled", None, self.reason
+
+    class AppointmentMissed(AppointmentOutcome):
+        """Recorded by the scheduler; names everyone to be told, as they stood then."""
+
+        agencies: tuple[str, ...]
+        family_members: tuple[str, ...]
+
+        def status(self) -> tuple[str, str | None, str | None]:
+            return "missed", None, None
+
+    @property
+    def release_plans(self) -> tuple[ReleasePlan, ...]:
+        held = self.__dict__.get("_release_plans")
+        return tuple(held) if isinstance(held, tuple | list) else ()
+
+    @property
+    def diary(self) -> dict[str, DiaryEntry]:
+        held = self.__dict__.get("_diary")
+        return held if isinstance(held, dict) else {}
+
+    def plan_release(self, plan: ReleasePlan, attribution: Attribution) -> None:
+        """Plan release while in custody (a new plan revises, never overwrites)."""
+        if self.journey.setting != "prison":
+            raise IllegalStep("Release is planned while the person is in prison.",
+                              rule="release_plan.requires_prison")
+        if plan.expected_release_date < clinical_day(attribution.occurred_at):
+            raise InvalidValue("The expected release date has passed.",
+                               rule="release_plan.date_in_past", field="expected_release_date")
+        self._record(self.ReleasePlanned, attribution, plan=plan)
+
+    def book_appointment(self, appointment: Appointment, attribution: Attribution) -> None:
+        if appointment.appointment_id in self.diary:
+            raise IllegalStep("This appointment is already in the diary.",
+                              rule="appointment.already_booked")
+        self._record(self.AppointmentBooked, attribution, appointment=appointment)
+
+    def _open_appointment(self, appointment_id: str) -> DiaryEntry:
+        entry = self.diary.get(appointment_id)
+        if entry is None:
+            raise IllegalStep(f"There is no appointment {appointment_id} in the diary.",
+                              rule="appointment.not_found")
+        if entry.status != "booked":
+            raise IllegalStep(f"Appointment {appointment_id} is already {entry.status}.",
+                              rule=f"appointment.already_{entry.status}")
+        return entry
+
+    def record_attendance(self, appointment_id: str, confirmed_by: str,
+                          attribution: Attribution) -> None:
+        entry = self._open_appointment(appointment_id)
+        ATTENDANCE_CONFIRMED_BY.check(confirmed_by, field="confirmed_by")
+        if attribution.occurred_at < entry.appointment.starts_at - MISSED_GRACE:
+            raise IllegalStep("Attendance cannot be recorded before the appointment.",
+                              rule="appointment.attended_too_early")
+        self._record(self.AppointmentAttended, attribution, appointment_id=appointment_id,
+                     confirmed_by=confirmed_by)
+
+    def cancel_appointment(self, appointment_id: str, reason: str,
+                           attribution: Attribution) -> None:
+        self._open_appointment(appointment_id)
+        _text_of(reason, "reason", 500)
+        self._record(self.AppointmentCancelled, attribution, appointment_id=appointment_id,
+                     reason=reason.strip())
+
+    def record_missed_appointment(self, appointment_id: str, attribution: Attribution,
+                                  grace: timedelta = MISSED_GRACE) -> None:
+        """Missed: past its end plus the grace period with no attendance recorded."""
+        entry = self._open_appointment(appointment_id)
+        if attribution.recorded_at < entry.appointment.ends_at + grace:
+            raise IllegalStep("The appointment is not yet past its end and grace period.",
+                              rule="appointment.not_yet_missed")
+        agencies = sorted({e.appointment.agency for e in self.diary.values()})
+        self._record(self.AppointmentMissed, attribution, appointment_id=appointment_id,
+                     agencies=tuple(agencies),
+                     family_members=tuple(sorted(self.family_notification_consents)))
 
 
 def _replace_identity(identity: Identity, **changes: Any) -> Identity:

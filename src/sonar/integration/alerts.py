@@ -15,10 +15,12 @@ Emitted now:
   assessment (by clinical time, then recording order, across episodes) is high or names
   overdose, the leading cause of death in the weeks after release.
 
-Not yet emitted, because SONAR records no such event yet (no event is invented for them):
+- ``missed_appointment``: the scheduler recorded an appointment as missed; the alert names
+  every agency involved with the person and the family members they consented to tell.
+- ``break_glass``: emergency access to a record without a legitimate relationship.
 
-- ``missed_appointment``: needs appointments in the record (community handover).
-- ``break_glass``: needs audited emergency access, which comes with authentication (issue 4).
+Not yet emitted:
+
 - ``review_overdue``: due/overdue is computed at read time against "today", never stored, so
   it needs a scheduler that emits a dated event; it cannot come from the log alone.
 
@@ -43,6 +45,8 @@ from sonar.integration.envelope import event_id
 SCHEMA = "sonar.alert.v1"
 HIGH_RISK = "high_risk"
 HIGH_RISK_ON_RELEASE = "high_risk_on_release"
+MISSED_APPOINTMENT = "missed_appointment"
+BREAK_GLASS = "break_glass"
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,15 @@ def alerts_for(app: SonarApplication, position: int, event: CareRecord.Event) ->
             "release_type": event.detail, "destination_area": event.location,
             "risk_level": risk.level, "risks": list(risk.risks),
             "risk_entry_version": latest.version})]
+    if isinstance(event, CareRecord.AppointmentMissed):
+        return [_alert(MISSED_APPOINTMENT, position, event, {
+            "appointment_id": event.appointment_id, "agencies": list(event.agencies),
+            "family_members": list(event.family_members)})]
+    if isinstance(event, CareRecord.BreakGlassAccessed):
+        return [_alert(BREAK_GLASS, position, event, {
+            "actor_id": event.attribution.actor.actor_id,
+            "organisation": event.attribution.actor.organisation,
+            "expires_at": event.expires_at.isoformat()})]
     return []
 
 

@@ -1,9 +1,10 @@
 """Continuity of care after release: the headline outcome SONAR exists to move.
 
 A person released with a treatment need counts as engaged when their first community
-treatment starts within 21 days of leaving prison (../shared/DOMAIN.md). Until the ReSet
-appointment diary lands (issue 6), "first community treatment" is the first SMS episode
-accepted while the person is in the community after that release.
+treatment starts within 21 days of leaving prison (../shared/DOMAIN.md). The
+"first community treatment" is the earlier of: an attended drug and alcohol service
+appointment in the ReSet diary, or an SMS episode accepted in the community, after that
+release and before any return to custody.
 
 Definitions (all by clinical time, so figures do not depend on when events arrive):
 - custody stay: from the last reception or recall before the release, to the release;
@@ -30,7 +31,7 @@ _CUSTODY_STARTS = ("received_into_prison", "recalled_to_prison")
 
 class ContinuityProjection(Projection):
     name = "continuity"
-    version = 1
+    version = 2  # v2: attended diary appointments count as community treatment
     tables: ClassVar[tuple[str, ...]] = ("release",)
 
     def handle(self, tx: Tx, t: Tables, changes: Sequence[Change]) -> None:
@@ -65,9 +66,11 @@ def _row(record: CareRecord, release: Movement, before: Movement | None,
                    and e.discharge.exit_reason == "transferred_not_in_custody"
                    and e.ended_at is not None and e.ended_at <= released + timedelta(days=1)
                    for e in stay)
-    community = sorted(e.accepted_at for e in record.episodes
-                       if e.accepted_at is not None and e.accepted_at >= released
-                       and (next_custody is None or e.accepted_at < next_custody))
+    started = [e.accepted_at for e in record.episodes if e.accepted_at is not None]
+    attended = [d.appointment.starts_at for d in record.diary.values()
+                if d.status == "attended" and d.appointment.kind == "drug_alcohol_service"]
+    community = sorted(t for t in (*started, *attended) if t >= released
+                       and (next_custody is None or t < next_custody))
     first = community[0] if community else None
     return {"patient_id": str(record.id), "release_version": release.version,
             "released_at": released, "establishment": before.location if before else None,

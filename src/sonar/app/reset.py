@@ -1,0 +1,73 @@
+"""ReSet use cases: plan release, keep the diary, record attendance and misses.
+
+They run through the application's one command pipeline (attribution, idempotency,
+concurrency retries). Appointment ids are made here so the domain stays deterministic.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sonar.app.application import SonarApplication
+from sonar.app.context import CommandContext, CommandResult
+from sonar.domain import Attribution, CareRecord
+from sonar.domain.reset import Appointment, ReleasePlan
+
+
+def plan_release(app: SonarApplication, ctx: CommandContext, patient_id: UUID,
+                 plan: ReleasePlan) -> CommandResult:
+    def step(record: CareRecord, at: Attribution) -> None:
+        record.plan_release(plan, at)
+
+    return app.execute(ctx, "plan_release", (patient_id, plan), app.on(patient_id, step))
+
+
+def book_appointment(app: SonarApplication, ctx: CommandContext, patient_id: UUID, *,
+                     kind: str, agency: str, agency_contact: str | None,
+                     starts_at: datetime, ends_at: datetime,
+                     place: str) -> tuple[CommandResult, str]:
+    """Book an appointment in the diary; return the result and the appointment id."""
+    appointment_id = uuid4().hex[:12]
+    booked: list[str] = []
+
+    def step(record: CareRecord, at: Attribution) -> None:
+        booked[:] = [appointment_id]
+        record.book_appointment(Appointment(appointment_id, kind, agency, agency_contact,
+                                            starts_at, ends_at, place), at)
+
+    args = (patient_id, kind, agency, agency_contact, starts_at, ends_at, place)
+    result = app.execute(ctx, "book_appointment", args, app.on(patient_id, step))
+    if result.replayed:  # the original booking's id is the latest with these details
+        for entry in reversed(list(app.get_record(patient_id).diary.values())):
+            a = entry.appointment
+            if (a.kind, a.agency, a.starts_at, a.place) == (kind, agency, starts_at, place):
+                return result, a.appointment_id
+    return result, booked[0]
+
+
+def record_attendance(app: SonarApplication, ctx: CommandContext, patient_id: UUID,
+                      appointment_id: str, confirmed_by: str) -> CommandResult:
+    def step(record: CareRecord, at: Attribution) -> None:
+        record.record_attendance(appointment_id, confirmed_by, at)
+
+    return app.execute(ctx, "record_attendance", (patient_id, appointment_id, confirmed_by),
+                       app.on(patient_id, step))
+
+
+def cancel_appointment(app: SonarApplication, ctx: CommandContext, patient_id: UUID,
+                       appointment_id: str, reason: str) -> CommandResult:
+    def step(record: CareRecord, at: Attribution) -> None:
+        record.cancel_appointment(appointment_id, reason, at)
+
+    return app.execute(ctx, "cancel_appointment", (patient_id, appointment_id, reason),
+                       app.on(patient_id, step))
+
+
+def record_missed_appointment(app: SonarApplication, ctx: CommandContext, patient_id: UUID,
+                              appointment_id: str) -> CommandResult:
+    def step(record: CareRecord, at: Attribution) -> None:
+        record.record_missed_appointment(appointment_id, at)
+
+    return app.execute(ctx, "record_missed_appointment", (patient_id, appointment_id),
+                       app.on(patient_id, step))
