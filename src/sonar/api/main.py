@@ -21,6 +21,7 @@ from sonar.api.routes import (
     pathway,
     patients,
     records,
+    release,
     reports,
 )
 from sonar.api.security import authenticate, authorize
@@ -30,6 +31,7 @@ from sonar.auth.tokens import TokenService
 from sonar.auth.users import UserDirectory
 from sonar.config import Settings
 from sonar.projections.runner import ProjectionRunner
+from sonar.ui import mount_ui
 
 log = structlog.get_logger("sonar.http")
 
@@ -51,11 +53,13 @@ def create_app(settings: Settings, application: SonarApplication,
     api.state.users.migrate()
     api.state.access_log.migrate()
     install_problem_handlers(api)
-    for module in (records, patients, custody, pathway, reports, fhir, ndtms, auth, access,
-                   access_audit):
+    for module in (records, patients, custody, pathway, release, reports, fhir, ndtms, auth,
+                   access, access_audit):
         api.include_router(module.router)
     # Added before request_context, so it runs inside it (correlation id already bound).
     api.middleware("http")(authenticate)
+    # The clinicians' web UI at /ui: a client of this API, served beside it.
+    mount_ui(api)
 
     @api.get("/health", tags=["operations"], summary="Liveness and store reachability")
     def health() -> JSONResponse:

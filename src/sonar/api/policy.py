@@ -100,6 +100,13 @@ ROUTES: Mapping[tuple[str, str], RouteRule] = {
     ("GET", "/api/v1/reports/workforce"): REPORT,
     ("GET", "/api/v1/reports/outcomes"): REPORT,
     ("GET", "/api/v1/reports/continuity"): REPORT,
+    # ReSet: release plan and summary (clinical), the diary (any agency working with them)
+    ("POST", _ONE + "/release-plans"): PATHWAY,
+    ("GET", _ONE + "/release-summary"): READ,
+    ("POST", _ONE + "/appointments"): CUSTODY,
+    ("GET", _ONE + "/appointments"): READ,
+    ("POST", _ONE + "/appointments/{appointment_id}/attendance"): CUSTODY,
+    ("POST", _ONE + "/appointments/{appointment_id}/cancellation"): CUSTODY,
     # The NDTMS validation report names patient ids: clinical teams only, and logged.
     ("GET", "/api/v1/reports/ndtms"): RouteRule("read_caseload", identifiable=True,
                                                 relationship=False),

@@ -1,0 +1,126 @@
+"""ReSet with an injected clock: release planning → appointments → attended / missed →
+alerts named, consent revoked mid-way, the scheduler run twice, and continuity of care."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sonar.integration.missed_appointments import run_once
+from tests.conftest import FakeClock
+from tests.e2e.auth_helpers import SMS_WORKER, api_client, settings_for, sign_in
+from tests.e2e.test_api import post, received_and_referred
+
+PLAN = {"expected_release_date": "2026-03-20", "release_area": "Leeds",
+        "gp_registered": True, "gp_practice": "Chapeltown Health Centre",
+        "community_treatment_referral": True, "community_service": "Forward Leeds",
+        "reconnect_referral": True, "medicines": [{"name": "Methadone 60mg", "days": 3}],
+        "ost_bridging": True, "naloxone_supplied": True}
+
+
+@pytest.fixture
+def client(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
+    with api_client(settings_for(tmp_path), clock) as c:
+        c.headers.update(sign_in(c, SMS_WORKER))
+        yield c
+
+
+def book(client: TestClient, pid: str, clock: FakeClock, kind: str, agency: str,
+         days: int) -> str:
+    start = clock.now + timedelta(days=days)
+    response = post(client, f"/{pid}/appointments", {
+        "kind": kind, "agency": agency, "agency_contact": f"duty@{agency.lower()}.example",
+        "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat(),
+        "place": "Leeds"})
+    assert response.status_code == 201, response.text
+    appointment_id: str = response.json()["appointment_id"]
+    return appointment_id
+
+
+def scheduler(client: TestClient) -> int:
+    app: Any = client.app
+    return run_once(app.state.application, app.state.runner)
+
+
+def timeline_types(client: TestClient, pid: str) -> list[str]:
+    at = client.get("/health").json()["position"]
+    items = client.get(f"/api/v1/patients/{pid}/timeline",
+                       params={"min_position": at, "limit": 500}).json()["items"]
+    return [i["event_type"] for i in items]
+
+
+def test_release_diary_attended_missed_and_alerts(client: TestClient, clock: FakeClock) -> None:
+    pid = received_and_referred(client)
+    assert post(client, f"/{pid}/release-plans", PLAN).status_code == 201
+    assert post(client, f"/{pid}/sharing/family-notification-consents", {
+        "family_member": "Pat Holt", "relationship": "sister",
+        "contact_channel": "text_message"}).status_code == 201
+    probation = book(client, pid, clock, "probation", "Probation", days=2)
+    treatment = book(client, pid, clock, "drug_alcohol_service", "ForwardLeeds", days=3)
+    gp = book(client, pid, clock, "gp", "Chapeltown", days=9)
+
+    summary = client.get(f"/api/v1/patients/{pid}/release-summary").json()
+    assert summary["release_plan"]["naloxone_supplied"] is True
+    assert [a["kind"] for a in summary["appointments"]] == ["probation",
+                                                            "drug_alcohol_service", "gp"]
+    page = client.get(f"/api/v1/patients/{pid}/release-summary",
+                      headers={"Accept": "text/html"})
+    assert "Naloxone supplied" in page.text
+
+    clock.advance(days=1)
+    assert post(client, f"/{pid}/custody/releases", {"release_type": "licence",
+                                                     "destination_area": "Leeds"}
+                ).status_code == 201
+    clock.advance(days=3)  # probation (day 2) missed; treatment (day 3) attended
+    assert post(client, f"/{pid}/appointments/{treatment}/attendance",
+                {"confirmed_by": "agency"}).status_code == 201
+    assert scheduler(client) == 1
+    assert scheduler(client) == 0  # safe to run twice: nothing more is written
+    missed = list(client.get(f"/api/v1/patients/{pid}/timeline", params={
+        "event_type": "AppointmentMissed", "min_position": client.get("/health").json()[
+            "position"]}).json()["items"])
+    assert [m["payload"]["appointment_id"] for m in missed] == [probation]
+    assert missed[0]["payload"]["agencies"] == ["Chapeltown", "ForwardLeeds", "Probation"]
+    assert missed[0]["payload"]["family_members"] == ["Pat Holt"]
+    assert missed[0]["source"] == "scheduler"
+
+    # Consent revoked: the next miss names no family member.
+    post(client, f"/{pid}/sharing/family-notification-consents/revocations",
+         {"family_member": "Pat Holt"})
+    clock.advance(days=7)
+    assert scheduler(client) == 1
+    latest = client.get(f"/api/v1/patients/{pid}/timeline", params={
+        "event_type": "AppointmentMissed", "min_position": client.get("/health").json()[
+            "position"]}).json()["items"][-1]
+    assert latest["payload"]["appointment_id"] == gp
+    assert latest["payload"]["family_members"] == []
+
+    diary = client.get(f"/api/v1/patients/{pid}/appointments").json()["items"]
+    assert {d["appointment_id"]: d["status"] for d in diary} == {
+        probation: "missed", treatment: "attended", gp: "missed"}
+    continuity = client.get("/api/v1/reports/continuity", params={
+        "from": (clock.now - timedelta(days=30)).date().isoformat(),
+        "to": clock.now.date().isoformat()}).json()
+    assert continuity["engaged_within_21_days"] == 1  # the attended treatment appointment
+
+
+def test_refusals_write_nothing(client: TestClient, clock: FakeClock) -> None:
+    pid = received_and_referred(client)
+    before = client.get("/health").json()["position"]
+    bad_plan = {**PLAN, "gp_practice": None}
+    response = post(client, f"/{pid}/release-plans", bad_plan)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "gp_practice"
+    backwards = post(client, f"/{pid}/appointments", {
+        "kind": "gp", "agency": "GP", "starts_at": clock.now.isoformat(),
+        "ends_at": (clock.now - timedelta(hours=1)).isoformat(), "place": "Leeds"})
+    assert backwards.status_code == 422
+    unknown = post(client, f"/{pid}/appointments/abc123/attendance", {"confirmed_by": "agency"})
+    assert unknown.status_code == 409
+    assert client.get("/health").json()["position"] == before
+
