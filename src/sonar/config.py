@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = Field(None, description="JWKS URL of an external OIDC issuer.")
     oidc_issuer: str | None = Field(None, description="Expected `iss` of OIDC tokens.")
     oidc_audience: str | None = Field(None, description="Expected `aud` of OIDC tokens.")
+    smtp_host: str | None = Field(None, description="SMTP server for alert emails.")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    webhook_secret: SecretStr | None = Field(
+        None, description="HMAC key signing alert webhooks (X-Sonar-Signature).")
+    notify_base_url: str | None = Field(
+        None, description="GOV.UK Notify-style SMS API base URL.")
+    notify_api_key: SecretStr | None = None
+    notify_sms_template: str | None = None
     checkpoint_minutes: int = Field(
         60, ge=0, le=10_080, description="How often `sonar serve` records a Merkle checkpoint "
         "of the log's head (0: never).")

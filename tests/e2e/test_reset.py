@@ -124,3 +124,30 @@ def test_refusals_write_nothing(client: TestClient, clock: FakeClock) -> None:
     assert unknown.status_code == 409
     assert client.get("/health").json()["position"] == before
 
+
+
+def test_the_released_person_uses_their_own_diary_only(client: TestClient,
+                                                       clock: FakeClock) -> None:
+    from tests.e2e.auth_helpers import PASSWORD, TestUser, add_user  # noqa: PLC0415
+
+    pid = received_and_referred(client)
+    appointment = book(client, pid, clock, "probation", "Probation", days=1)
+    person = TestUser("sam-holt", "patient", "Self", "Community")
+    add_user(client.app, person, patient_id=pid)  # type: ignore[arg-type]
+    token = client.post("/api/v1/auth/token", data={"username": person.username,
+                                                    "password": PASSWORD}).json()
+    mine = {"Authorization": f"Bearer {token['access_token']}"}
+    at = client.get("/health").json()["position"]
+    diary = client.get("/api/v1/me/diary", headers=mine, params={"min_position": at}).json()
+    assert [d["appointment_id"] for d in diary["items"]] == [appointment]
+    page = client.get("/api/v1/me/diary/page", headers=mine)
+    assert "width=device-width" in page.text
+    assert "Probation" in page.text
+    assert client.get(f"/api/v1/patients/{pid}/record", headers=mine).status_code == 403
+    clock.advance(days=1, minutes=10)
+    confirmed = client.post(f"/api/v1/me/diary/{appointment}/attendance", json={},
+                            headers=mine)
+    assert confirmed.status_code == 201, confirmed.text
+    after = client.get("/api/v1/me/diary", headers=mine, params={
+        "min_position": confirmed.json()["position"]}).json()["items"][0]
+    assert (after["status"], after["confirmed_by"]) == ("attended", "person")

@@ -17,6 +17,7 @@ from sonar.api.routes import (
     auth,
     custody,
     fhir,
+    my_diary,
     ndtms,
     pathway,
     patients,
@@ -53,8 +54,8 @@ def create_app(settings: Settings, application: SonarApplication,
     api.state.users.migrate()
     api.state.access_log.migrate()
     install_problem_handlers(api)
-    for module in (records, patients, custody, pathway, release, reports, fhir, ndtms, auth,
-                   access, access_audit):
+    for module in (records, patients, custody, pathway, release, my_diary, reports, fhir,
+                   ndtms, auth, access, access_audit):
         api.include_router(module.router)
     # Added before request_context, so it runs inside it (correlation id already bound).
     api.middleware("http")(authenticate)

@@ -49,7 +49,7 @@ RIGHTS: Mapping[str, frozenset[str]] = {
     "analyst": frozenset({"read_reports", "read_deidentified"}),
     # Users and settings; no clinical data.
     "admin": frozenset({"manage_users"}),
-    # Their own ReSet diary only (the diary is not built yet, so nothing else).
+    # Their own ReSet diary only: read it, and confirm they attended.
     "patient": frozenset({"read_own_diary"}),
     "system": frozenset(),
 }
@@ -107,6 +107,11 @@ ROUTES: Mapping[tuple[str, str], RouteRule] = {
     ("GET", _ONE + "/appointments"): READ,
     ("POST", _ONE + "/appointments/{appointment_id}/attendance"): CUSTODY,
     ("POST", _ONE + "/appointments/{appointment_id}/cancellation"): CUSTODY,
+    # the released person's own diary (the patient comes from the token, not the URL)
+    ("GET", "/api/v1/me/diary"): RouteRule("read_own_diary", relationship=False),
+    ("GET", "/api/v1/me/diary/page"): RouteRule("read_own_diary", relationship=False),
+    ("POST", "/api/v1/me/diary/{appointment_id}/attendance"): RouteRule(
+        "read_own_diary", relationship=False),
     # The NDTMS validation report names patient ids: clinical teams only, and logged.
     ("GET", "/api/v1/reports/ndtms"): RouteRule("read_caseload", identifiable=True,
                                                 relationship=False),

@@ -229,7 +229,11 @@ def _checkpoint_mismatch(cp: Checkpoint, leaves: list[bytes]) -> str | None:
 
 
 def iter_notifications(recorder: Any, batch: int = 1000) -> Iterator[Any]:
-    start = 1
+    return iter_notifications_from(recorder, 1, batch)
+
+
+def iter_notifications_from(recorder: Any, start: int, batch: int = 1000) -> Iterator[Any]:
+    """Every stored event from a log position on, in order, read in batches."""
     while True:
         found = recorder.select_notifications(start=start, limit=batch)
         if not found:

@@ -62,7 +62,7 @@ def serve(
     runner.catch_up()
     runner.start()
     stop = threading.Event()
-    threading.Thread(target=_missed_appointments, args=(application, runner, stop),
+    threading.Thread(target=_missed_appointments, args=(application, runner, stop, settings),
                      name="sonar-scheduler", daemon=True).start()
     if settings.checkpoint_minutes:
         threading.Thread(target=_checkpoints, args=(application, runner.store,
@@ -78,10 +78,12 @@ def serve(
 
 
 def _missed_appointments(application: SonarApplication, runner: ProjectionRunner,
-                         stop: threading.Event) -> None:
+                         stop: threading.Event, settings: Settings) -> None:
     from sonar.integration.missed_appointments import run_forever  # noqa: PLC0415
+    from sonar.integration.notifications import Dispatcher, channels_from  # noqa: PLC0415
 
-    run_forever(application, runner, stop)
+    dispatcher = Dispatcher(application, runner.store, channels_from(settings))
+    run_forever(application, runner, stop, dispatcher=dispatcher)
 
 
 @cli.command()
@@ -90,15 +92,19 @@ def scheduler(once: Annotated[bool, typer.Option(help="Run one pass and exit.")]
     """Record missed appointments (safe beside `sonar serve` or a second scheduler)."""
     from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415
     from sonar.integration.missed_appointments import run_forever, run_once  # noqa: PLC0415
+    from sonar.integration.notifications import Dispatcher, channels_from  # noqa: PLC0415
 
     settings = Settings()
     application = build_application(settings)
     runner = build_runner(settings, application)
     runner.migrate()
+    dispatcher = Dispatcher(application, runner.store, channels_from(settings))
     if once:
         typer.echo(f"{run_once(application, runner)} missed appointment(s) recorded.")
+        typer.echo(f"{dispatcher.enqueue()} notification(s) queued, "
+                   f"{dispatcher.deliver()} delivered.")
         return
-    run_forever(application, runner, threading.Event(), every)
+    run_forever(application, runner, threading.Event(), every, dispatcher)
 
 
 def _checkpoints(application: SonarApplication, store: ReadStore, every: float,

@@ -19,6 +19,7 @@ from sonar.app.reset import record_missed_appointment
 from sonar.domain.attribution import Actor
 from sonar.domain.errors import DomainError
 from sonar.domain.reset import MISSED_GRACE
+from sonar.integration.notifications import Dispatcher
 from sonar.projections.diary import overdue_unattended
 from sonar.projections.runner import ProjectionRunner
 
@@ -47,9 +48,13 @@ def run_once(app: SonarApplication, runner: ProjectionRunner) -> int:
 
 
 def run_forever(app: SonarApplication, runner: ProjectionRunner, stop: threading.Event,
-                every: float = 60.0) -> None:
+                every: float = 60.0, dispatcher: Dispatcher | None = None) -> None:
+    """Record misses, then queue and deliver their notifications, every ``every`` seconds."""
     while not stop.wait(every):
         try:
             run_once(app, runner)
-        except Exception as exc:
+            if dispatcher is not None:
+                dispatcher.enqueue()
+                dispatcher.deliver()
+        except Exception as exc:  # retried next period; serving goes on
             log.error("scheduler_failed", error_type=type(exc).__name__)
