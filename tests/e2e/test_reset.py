@@ -71,6 +71,10 @@ def test_release_diary_attended_missed_and_alerts(client: TestClient, clock: Fak
     page = client.get(f"/api/v1/patients/{pid}/release-summary",
                       headers={"Accept": "text/html"})
     assert "Naloxone supplied" in page.text
+    pdf = client.get(f"/api/v1/patients/{pid}/release-summary",
+                     headers={"Accept": "application/pdf"})
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
 
     clock.advance(days=1)
     assert post(client, f"/{pid}/custody/releases", {"release_type": "licence",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import Any
+
+from fpdf import FPDF
 
 from sonar.app.record_view import plain
 from sonar.domain.care_record import CareRecord
@@ -69,3 +72,56 @@ def release_summary_html(summary: dict[str, Any]) -> str:
             + "".join(rows) + "</table><h2>Appointments</h2><ul>" + (appointments or
                                                                      "<li>none booked</li>")
             + "</ul></html>")
+
+
+_UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def release_summary_pdf(summary: dict[str, Any]) -> bytes:
+    """The same handover pack as a PDF for services that file paper.
+
+    Uses DejaVu Sans when the system has it (any script); otherwise the PDF core font,
+    with characters outside Latin-1 shown as "?" rather than failing.
+    """
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    if _UNICODE_FONT.exists():
+        pdf.add_font("body", fname=str(_UNICODE_FONT))
+        family = "body"
+
+        def text(value: Any) -> str:
+            return str(value)
+    else:
+        family = "helvetica"
+
+        def text(value: Any) -> str:
+            return str(value).encode("latin-1", "replace").decode("latin-1")
+
+    pdf.set_font(family, size=18)
+    pdf.cell(0, 12, text("Release summary"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, size=11)
+    plan = summary["release_plan"] or {}
+    lines = [
+        ("Name", summary["name"]), ("Date of birth", summary["date_of_birth"]),
+        ("NHS number", summary["nhs_number"] or "not known"),
+        ("Prison number", summary["prison_number"] or "not known"),
+        ("Risk level", summary["risk"]["level"] or "not assessed"),
+        ("Named risks", ", ".join(summary["risk"]["named_risks"]) or "none"),
+        ("Substances", ", ".join(summary["needs"]["substances"]) or "none"),
+        ("Dual diagnosis", summary["needs"]["dual_diagnosis"] or "not assessed"),
+        ("Naloxone supplied", "yes" if plan.get("naloxone_supplied") else "no"),
+        ("Medicines supplied", ", ".join(f"{m['name']} ({m['days']} days)"
+                                         for m in plan.get("medicines", [])) or "none"),
+        ("GP", plan.get("gp_practice") or "not registered"),
+        ("Community treatment", plan.get("community_service") or "not referred"),
+    ]
+    for label, value in lines:
+        pdf.multi_cell(0, 7, text(f"{label}: {value}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, size=14)
+    pdf.cell(0, 10, text("Appointments"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, size=11)
+    for a in summary["appointments"] or [{"starts_at": "", "kind": "none booked",
+                                          "agency": "", "place": ""}]:
+        pdf.multi_cell(0, 7, text(f"{a['starts_at'][:16]} {a['kind']} {a['agency']} "
+                                  f"{a['place']}".strip()), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

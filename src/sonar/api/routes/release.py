@@ -18,7 +18,11 @@ from sonar.api.schemas.reset import (
     ReleasePlanCreate,
 )
 from sonar.app import reset
-from sonar.integration.release_summary import release_summary, release_summary_html
+from sonar.integration.release_summary import (
+    release_summary,
+    release_summary_html,
+    release_summary_pdf,
+)
 from sonar.projections import diary
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}", tags=["release (ReSet)"])
@@ -32,11 +36,15 @@ def plan_release(patient_id: UUID, body: ReleasePlanCreate, app: AppDep, ctx: Co
                                        body.to_domain()), response)
 
 
-@router.get("/release-summary", summary="Release summary (handover pack): JSON or printable HTML",
-            responses={200: {"content": {"text/html": {}}}})
+@router.get("/release-summary", summary="Release summary (handover pack): JSON, HTML or PDF",
+            responses={200: {"content": {"text/html": {}, "application/pdf": {}}}})
 def get_release_summary(patient_id: UUID, request: Request, app: AppDep) -> Any:
     summary = release_summary(app.get_record(patient_id))
-    if "text/html" in request.headers.get("accept", ""):
+    accept = request.headers.get("accept", "")
+    if "application/pdf" in accept:
+        return Response(release_summary_pdf(summary), media_type="application/pdf",
+                        headers={"Content-Disposition": 'inline; filename="release-summary.pdf"'})
+    if "text/html" in accept:
         return HTMLResponse(release_summary_html(summary))
     return summary
 
