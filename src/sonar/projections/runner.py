@@ -183,14 +183,19 @@ class ProjectionRunner:
     # --- background --------------------------------------------------------------------
 
     def start(self, interval: float = 0.05) -> None:
+        """Run in the background: woken at once by this process's own writes, and polling
+        every ``interval`` for writes from other processes."""
+        self.app.on_saved.append(self._wake.set)
+
         def loop() -> None:
             while not self._stop.is_set():
+                self._wake.clear()
                 try:
                     self.catch_up()
-                except Exception as exc:
+                except Exception as exc:  # keep serving; retried on the next tick
                     log.error("projection_runner_error", error_type=type(exc).__name__)
                     self._stop.wait(1.0)
-                self._stop.wait(interval)
+                self._wake.wait(interval)
 
         self._thread = threading.Thread(target=loop, name="sonar-projections", daemon=True)
         self._thread.start()
