@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from sonar.app.application import Clock, SonarApplication, utc_now
 from sonar.config import Settings
+from sonar.integration.notifications import (
+    Channel,
+    Dispatcher,
+    SmsChannel,
+    SmtpChannel,
+    WebhookChannel,
+)
 from sonar.projections.registry import all_projections
 from sonar.projections.runner import ProjectionRunner
 from sonar.projections.store import PostgresReadStore, ReadStore, SqliteReadStore
@@ -27,3 +34,23 @@ def build_read_store(settings: Settings) -> ReadStore:
 def build_runner(settings: Settings, application: SonarApplication,
                  store: ReadStore | None = None) -> ProjectionRunner:
     return ProjectionRunner(application, store or build_read_store(settings), all_projections())
+
+
+def build_dispatcher(settings: Settings, application: SonarApplication,
+                     store: ReadStore) -> Dispatcher:
+    """The missed-appointment notification outbox and its configured channels."""
+    return Dispatcher(application, store, notification_channels(settings))
+
+
+def notification_channels(settings: Settings) -> dict[str, Channel]:
+    """The delivery channels configured in settings (a recipient on another one waits)."""
+    channels: dict[str, Channel] = {}
+    if settings.smtp_host:
+        channels["email"] = SmtpChannel(settings.smtp_host, settings.smtp_port)
+    if settings.webhook_secret is not None:
+        channels["webhook"] = WebhookChannel(settings.webhook_secret.get_secret_value().encode())
+    if settings.notify_base_url and settings.notify_api_key and settings.notify_sms_template:
+        channels["sms"] = SmsChannel(settings.notify_base_url,
+                                     settings.notify_api_key.get_secret_value(),
+                                     settings.notify_sms_template)
+    return channels

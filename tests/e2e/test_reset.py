@@ -155,3 +155,18 @@ def test_the_released_person_uses_their_own_diary_only(client: TestClient,
     after = client.get("/api/v1/me/diary", headers=mine, params={
         "min_position": confirmed.json()["position"]}).json()["items"][0]
     assert (after["status"], after["confirmed_by"]) == ("attended", "person")
+
+
+def test_a_retried_booking_answers_with_the_same_appointment(client: TestClient,
+                                                             clock: FakeClock) -> None:
+    pid = received_and_referred(client)
+    start = clock.now + timedelta(days=2)
+    body = {"kind": "housing", "agency": "Leeds Housing", "place": "Leeds",
+            "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()}
+    first = post(client, f"/{pid}/appointments", body, **{"Idempotency-Key": "book-1"}).json()
+    again = post(client, f"/{pid}/appointments", body, **{"Idempotency-Key": "book-1"}).json()
+    assert again["replayed"] is True
+    assert again["appointment_id"] == first["appointment_id"]
+    diary = client.get(f"/api/v1/patients/{pid}/appointments",
+                       params={"min_position": again["position"]}).json()["items"]
+    assert [d["appointment_id"] for d in diary] == [first["appointment_id"]]

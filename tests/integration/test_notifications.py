@@ -148,3 +148,17 @@ def test_a_failing_recipient_is_dead_lettered_after_the_last_attempt(
         clock.advance(minutes=1)
     (row,) = dispatcher.outbox()
     assert (row["status"], row["attempts"]) == ("dead_letter", 2)
+
+
+def test_channels_come_from_settings(tmp_path: Any) -> None:
+    from pydantic import SecretStr  # noqa: PLC0415
+
+    from sonar.bootstrap import notification_channels  # noqa: PLC0415
+
+    assert notification_channels(Settings(data_dir=tmp_path)) == {}
+    configured = notification_channels(Settings(
+        data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=2525,
+        webhook_secret=SecretStr("s3cret"), notify_base_url="http://127.0.0.1:9",
+        notify_api_key=SecretStr("key"), notify_sms_template="t1"))
+    assert sorted(configured) == ["email", "sms", "webhook"]
+    assert configured["email"] == SmtpChannel("127.0.0.1", 2525)

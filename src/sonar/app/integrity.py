@@ -229,11 +229,8 @@ def _checkpoint_mismatch(cp: Checkpoint, leaves: list[bytes]) -> str | None:
 
 
 def iter_notifications(recorder: Any, batch: int = 1000) -> Iterator[Any]:
-    return iter_notifications_from(recorder, 1, batch)
-
-
-def iter_notifications_from(recorder: Any, start: int, batch: int = 1000) -> Iterator[Any]:
-    """Every stored event from a log position on, in order, read in batches."""
+    """Every stored event in log order, read in batches."""
+    start = 1
     while True:
         found = recorder.select_notifications(start=start, limit=batch)
         if not found:

@@ -6,6 +6,7 @@ concurrency retries). Appointment ids are made here so the domain stays determin
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -27,23 +28,21 @@ def book_appointment(app: SonarApplication, ctx: CommandContext, patient_id: UUI
                      kind: str, agency: str, agency_contact: str | None,
                      starts_at: datetime, ends_at: datetime,
                      place: str) -> tuple[CommandResult, str]:
-    """Book an appointment in the diary; return the result and the appointment id."""
-    appointment_id = uuid4().hex[:12]
-    booked: list[str] = []
+    """Book an appointment in the diary; return the result and the appointment id.
+
+    With an Idempotency-Key the id is derived from it, so a retried request answers with
+    the same id as the booking it repeats.
+    """
+    appointment_id = (
+        hashlib.sha256(f"{ctx.actor.actor_id}\n{ctx.idempotency_key}".encode()).hexdigest()[:12]
+        if ctx.idempotency_key else uuid4().hex[:12])
 
     def step(record: CareRecord, at: Attribution) -> None:
-        booked[:] = [appointment_id]
         record.book_appointment(Appointment(appointment_id, kind, agency, agency_contact,
                                             starts_at, ends_at, place), at)
 
     args = (patient_id, kind, agency, agency_contact, starts_at, ends_at, place)
-    result = app.execute(ctx, "book_appointment", args, app.on(patient_id, step))
-    if result.replayed:  # the original booking's id is the latest with these details
-        for entry in reversed(list(app.get_record(patient_id).diary.values())):
-            a = entry.appointment
-            if (a.kind, a.agency, a.starts_at, a.place) == (kind, agency, starts_at, place):
-                return result, a.appointment_id
-    return result, booked[0]
+    return app.execute(ctx, "book_appointment", args, app.on(patient_id, step)), appointment_id
 
 
 def record_attendance(app: SonarApplication, ctx: CommandContext, patient_id: UUID,

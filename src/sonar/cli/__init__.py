@@ -79,26 +79,29 @@ def serve(
 
 def _missed_appointments(application: SonarApplication, runner: ProjectionRunner,
                          stop: threading.Event, settings: Settings) -> None:
+    from sonar.bootstrap import build_dispatcher  # noqa: PLC0415
     from sonar.integration.missed_appointments import run_forever  # noqa: PLC0415
-    from sonar.integration.notifications import Dispatcher, channels_from  # noqa: PLC0415
 
-    dispatcher = Dispatcher(application, runner.store, channels_from(settings))
-    run_forever(application, runner, stop, dispatcher=dispatcher)
+    run_forever(application, runner, stop,
+                dispatcher=build_dispatcher(settings, application, runner.store))
 
 
 @cli.command()
 def scheduler(once: Annotated[bool, typer.Option(help="Run one pass and exit.")] = False,
               every: Annotated[float, typer.Option(min=1.0)] = 60.0) -> None:
     """Record missed appointments (safe beside `sonar serve` or a second scheduler)."""
-    from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415
+    from sonar.bootstrap import (  # noqa: PLC0415
+        build_application,
+        build_dispatcher,
+        build_runner,
+    )
     from sonar.integration.missed_appointments import run_forever, run_once  # noqa: PLC0415
-    from sonar.integration.notifications import Dispatcher, channels_from  # noqa: PLC0415
 
     settings = Settings()
     application = build_application(settings)
     runner = build_runner(settings, application)
     runner.migrate()
-    dispatcher = Dispatcher(application, runner.store, channels_from(settings))
+    dispatcher = build_dispatcher(settings, application, runner.store)
     if once:
         typer.echo(f"{run_once(application, runner)} missed appointment(s) recorded.")
         typer.echo(f"{dispatcher.enqueue()} notification(s) queued, "

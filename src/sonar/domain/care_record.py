@@ -425,11 +425,6 @@ class CareRecord(Aggregate):
         self._record(self.EntryMarkedInError, attribution, entry_version=entry_version,
                      reason=reason.strip())
 
-    # --- views --------------------------------------------------------------------------
-
-    def latest_event_time(self) -> datetime:
-        return self.modified_on
-
     # --- GP record import (issue 8) -----------------------------------------------------
 
     class GpRecordImported(Event):

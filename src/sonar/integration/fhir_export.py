@@ -42,9 +42,8 @@ from sonar.integration.fhir_codes import (
     reference,
     resource_id,
 )
+from sonar.integration.fhir_entries import Resource
 from sonar.integration.fhir_provenance import provenance
-
-Resource = dict[str, Any]
 
 _EPISODE_STATUS = {EpisodeStatus.REFERRED: "waitlist", EpisodeStatus.OPEN: "active",
                    EpisodeStatus.CLOSED: "cancelled", EpisodeStatus.DISCHARGED: "finished"}

@@ -27,9 +27,8 @@ from typing import Any, Protocol
 import httpx
 
 from sonar.app.application import SonarApplication
-from sonar.config import Settings
 from sonar.domain.care_record import CareRecord
-from sonar.projections.store import Json, ReadStore, ddl
+from sonar.projections.store import Json, ReadStore, as_json, ddl
 
 _DDL = (
     "CREATE TABLE IF NOT EXISTS notification_position (name TEXT PRIMARY KEY, "
@@ -178,7 +177,7 @@ class Dispatcher:
         delivered = 0
         for row in due:
             attempt = int(row["attempts"]) + 1
-            body = row["body"] if isinstance(row["body"], dict) else json.loads(row["body"])
+            body = as_json(row["body"])
             channel = self.channels.get(row["channel"])
             if channel is None:  # not configured here: leave it for a dispatcher that is
                 continue
@@ -206,16 +205,3 @@ class Dispatcher:
         return self.store.fetchall("SELECT notification_id, recipient, channel, status, "
                                    "attempts FROM notification ORDER BY notification_id")
 
-
-def channels_from(settings: Settings) -> dict[str, Channel]:
-    """The channels configured in settings (a recipient on another channel waits)."""
-    channels: dict[str, Channel] = {}
-    if settings.smtp_host:
-        channels["email"] = SmtpChannel(settings.smtp_host, settings.smtp_port)
-    if settings.webhook_secret is not None:
-        channels["webhook"] = WebhookChannel(settings.webhook_secret.get_secret_value().encode())
-    if settings.notify_base_url and settings.notify_api_key and settings.notify_sms_template:
-        channels["sms"] = SmsChannel(settings.notify_base_url,
-                                     settings.notify_api_key.get_secret_value(),
-                                     settings.notify_sms_template)
-    return channels

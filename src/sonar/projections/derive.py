@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TypeVar
 
 from sonar.domain.care_record import CareRecord
 from sonar.domain.pathway import CarePlan, DualDiagnosis, ReceptionScreen, RiskAssessment
-from sonar.domain.sms_episode import Episode, EpisodeStatus
+from sonar.domain.sms_episode import Episode
 from sonar.domain.top import Top
 
 T = TypeVar("T")
-
-
-def location_at(record: CareRecord, when: datetime) -> str | None:
-    """Where the person was (establishment or custody suite) at a clinical time."""
-    before = [m for m in record.journey.movements if m.occurred_at <= when]
-    return before[-1].location if before else record.journey.location
 
 
 def latest_value(episode: Episode, kind: type[T]) -> T | None:
@@ -69,6 +62,3 @@ def care_plan_summary(plan: CarePlan, revision: int) -> dict[str, object]:
             "interventions": list(plan.interventions), "named_worker": plan.named_worker,
             "next_review_date": plan.next_review_date.isoformat()}
 
-
-def is_open(episode: Episode) -> bool:
-    return episode.status is EpisodeStatus.OPEN

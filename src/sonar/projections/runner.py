@@ -21,7 +21,7 @@ from sonar.app.application import SonarApplication
 from sonar.domain.care_record import CareRecord
 from sonar.projections.base import Change, Projection
 from sonar.projections.replicas import RecordReplicas
-from sonar.projections.store import ReadStore, Tx
+from sonar.projections.store import ReadStore, Tx, ddl
 
 log = structlog.get_logger("sonar.projections")
 
@@ -71,8 +71,6 @@ class ProjectionRunner:
 
     def migrate(self, progress: Progress | None = None) -> None:
         """Create missing read models; rebuild any whose schema version changed."""
-        from sonar.projections.store import ddl  # noqa: PLC0415 - avoid a cycle at import
-
         with self.store.transaction() as tx:
             tx.execute(ddl(META_DDL, self.store.dialect))
         metas = self._metas()
