@@ -60,6 +60,8 @@ def serve(
     runner = build_runner(settings, application)
     runner.migrate()
     runner.catch_up()
+    if demo_patients and settings.environment == "development":
+        _demo_user(runner.store, f"http://{host or settings.host}:{port or settings.port}/ui")
     runner.start()
     stop = threading.Event()
     threading.Thread(target=_missed_appointments, args=(application, runner, stop, settings),
@@ -75,6 +77,23 @@ def serve(
     finally:
         stop.set()
         runner.stop()
+
+
+def _demo_user(store: ReadStore, url: str) -> None:
+    """With demo data, a demo clinician to sign in as (development only, first run only)."""
+    import secrets  # noqa: PLC0415
+
+    from sonar.auth.users import UserDirectory  # noqa: PLC0415
+
+    users = UserDirectory(store)
+    users.migrate()
+    if users.list():
+        return
+    password = secrets.token_urlsafe(12)
+    users.add("demo", password, role="sms_worker", organisation="HMP Leeds Healthcare",
+              site="HMP Leeds")
+    typer.echo(f"Demo sign-in (development only): user 'demo', password '{password}' "
+               f"at {url}", err=True)
 
 
 def _missed_appointments(application: SonarApplication, runner: ProjectionRunner,
