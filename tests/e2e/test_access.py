@@ -124,13 +124,14 @@ def test_family_notification_consent_is_recorded_and_revocable(client: TestClien
     pid = received_and_referred(client)
     assert post(client, f"/{pid}/sharing/family-notification-consents", {
         "family_member": "Jo Holt", "relationship": "sister",
-        "contact_channel": "phone"}).status_code == 201
+        "contact_channel": "phone", "contact_address": "+44 7700 900456"}).status_code == 201
     assert post(client, f"/{pid}/sharing/family-notification-consents", {
         "family_member": "Al Holt", "relationship": "father",
         "contact_channel": "pigeon"}).status_code == 422
     sharing = client.get(f"/api/v1/patients/{pid}/sharing").json()
     assert sharing["family_notification_consents"] == [
-        {"family_member": "Jo Holt", "relationship": "sister", "contact_channel": "phone"}]
+        {"family_member": "Jo Holt", "relationship": "sister", "contact_channel": "phone",
+         "contact_address": "+44 7700 900456", "delivered_by": None}]
     assert post(client, f"/{pid}/sharing/family-notification-consents/revocations",
                 {"family_member": "Jo Holt"}).status_code == 201
     again = post(client, f"/{pid}/sharing/family-notification-consents/revocations",

@@ -46,7 +46,8 @@ def test_hostile_text_is_stored_and_returned_harmlessly(tmp_path: Path, clock: F
                                         "next_review_date": "2026-04-01"}),
             ("/sharing/dissents", {"organisation": short}),
             ("/sharing/family-notification-consents", {
-                "family_member": short, "relationship": short, "contact_channel": "phone"}),
+                "family_member": short, "relationship": short, "contact_channel": "letter",
+                "contact_address": short}),
             ("/break-glass", {"reason": f"because {text}"}),
         ]:
             statuses.append(client.post(one + path, json=body,

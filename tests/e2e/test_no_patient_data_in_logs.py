@@ -25,7 +25,8 @@ def test_no_patient_data_reaches_the_logs(tmp_path: Path, clock: FakeClock) -> N
         client.get("/api/v1/patients/search", params={"nhs_number": NHS})
         client.post(f"{base}/sharing/dissents", json={"organisation": "Probation Service North"})
         client.post(f"{base}/sharing/family-notification-consents", json={
-            "family_member": "Aunt May", "relationship": "aunt", "contact_channel": "letter"})
+            "family_member": "Aunt May", "relationship": "aunt", "contact_channel": "letter",
+            "contact_address": "1 Example Street, Leeds"})
         hull = sign_in(client, user_for("prison_clinician", site="HMP Hull"))
         client.get(base, headers=hull)
         client.post(f"{base}/break-glass", headers=hull,

@@ -59,7 +59,8 @@ def test_release_diary_attended_missed_and_alerts(client: TestClient, clock: Fak
     assert post(client, f"/{pid}/release-plans", PLAN).status_code == 201
     assert post(client, f"/{pid}/sharing/family-notification-consents", {
         "family_member": "Pat Holt", "relationship": "sister",
-        "contact_channel": "text_message"}).status_code == 201
+        "contact_channel": "text_message", "contact_address": "07700 900123"}
+    ).status_code == 201
     probation = book(client, pid, clock, "probation", "Probation", days=2)
     treatment = book(client, pid, clock, "drug_alcohol_service", "ForwardLeeds", days=3)
     gp = book(client, pid, clock, "gp", "Chapeltown", days=9)
@@ -155,6 +156,15 @@ def test_the_released_person_uses_their_own_diary_only(client: TestClient,
     after = client.get("/api/v1/me/diary", headers=mine, params={
         "min_position": confirmed.json()["position"]}).json()["items"][0]
     assert (after["status"], after["confirmed_by"]) == ("attended", "person")
+
+    # Their own reminders: a phone number they choose; a bad one is refused beside the field.
+    bad = client.post("/api/v1/me/reminder-contact", headers=mine,
+                      json={"channel": "text_message", "address": "not a number"})
+    assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "address")
+    assert client.post("/api/v1/me/reminder-contact", headers=mine, json={
+        "channel": "text_message", "address": "07700 900123"}).status_code == 201
+    assert client.post("/api/v1/me/reminder-contact", headers=mine,
+                       json={"channel": "letter", "address": "1 Street"}).status_code == 422
 
 
 def test_a_retried_booking_answers_with_the_same_appointment(client: TestClient,

@@ -23,7 +23,7 @@ from sonar.bootstrap import build_application, build_runner
 from sonar.config import Settings
 from sonar.domain import Actor, Demographics, Identity
 from sonar.integration.missed_appointments import run_once
-from sonar.integration.notifications import Dispatcher, SmtpChannel, WebhookChannel
+from sonar.integration.notifications import Dispatcher, SmsChannel, SmtpChannel, WebhookChannel
 from tests.conftest import FakeClock
 
 CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),
@@ -77,7 +77,10 @@ def test_misses_are_told_once_to_each_agency_and_only_to_consented_family(
     pid = app.register_patient(CTX, Identity(), Demographics(
         "Jo", "Nuttall", date(1987, 6, 1), "female")).patient_id
     app.receive_into_prison(CTX, pid, "HMP Leeds", None)
-    record_family_notification_consent(app, CTX, pid, "Sam Nuttall", "brother", "phone")
+    record_family_notification_consent(app, CTX, pid, "Sam Nuttall", "brother", "email",
+                                       "sam@family.example")
+    record_family_notification_consent(app, CTX, pid, "Kim Nuttall", "mother", "phone",
+                                       "0113 496 0000")
     start = clock.now + timedelta(days=2)
     reset.book_appointment(app, CTX, pid, kind="probation", agency="Probation",
                            agency_contact="duty@probation.example", starts_at=start,
@@ -93,12 +96,14 @@ def test_misses_are_told_once_to_each_agency_and_only_to_consented_family(
     dispatcher = Dispatcher(app, runner.store, {
         "email": SmtpChannel("127.0.0.1", smtp_port), "webhook": WebhookChannel(SECRET)},
         max_attempts=3, backoff=timedelta(minutes=1))
-    assert dispatcher.enqueue() == 3  # two agencies and the consenting brother
+    assert dispatcher.enqueue() == 4  # two agencies and the two consenting relatives
     assert dispatcher.enqueue() == 0  # nothing is queued twice
     assert dispatcher.deliver() == 1  # the webhook; SMTP is down
     statuses = {r["recipient"]: (r["status"], r["attempts"]) for r in dispatcher.outbox()}
     assert statuses == {"agency:Probation": ("pending", 1), "agency:ForwardLeeds":
-                        ("delivered", 1), "family:Sam Nuttall": ("no_address", 0)}
+                        ("delivered", 1), "family:Sam Nuttall": ("pending", 1),
+                        # a telephone call is a task for staff, not something SONAR sends
+                        "family:Kim Nuttall": ("manual", 0)}
 
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
@@ -106,12 +111,12 @@ def test_misses_are_told_once_to_each_agency_and_only_to_consented_family(
     try:
         assert dispatcher.deliver() == 0  # not yet due: backing off
         clock.advance(minutes=2)
-        assert dispatcher.deliver() == 1
+        assert dispatcher.deliver() == 2
         clock.advance(hours=1)
         assert dispatcher.deliver() == 0  # delivered once, never again
-        assert len(inbox.messages) == 1
-        assert inbox.messages[0].rcpt_tos == ["duty@probation.example"]
-        assert b"Nuttall" not in inbox.messages[0].content  # ids only, no patient data
+        assert sorted(m.rcpt_tos[0] for m in inbox.messages) == [
+            "duty@probation.example", "sam@family.example"]
+        assert all(b"Nuttall" not in m.content for m in inbox.messages)  # ids only
     finally:
         controller.stop()
 
@@ -123,9 +128,10 @@ def test_misses_are_told_once_to_each_agency_and_only_to_consented_family(
     revoke_family_notification_consent(app, CTX, pid, "Sam Nuttall")
     clock.advance(days=6)
     assert run_once(app, runner) == 1
-    assert dispatcher.enqueue() == 2
-    family = [r for r in dispatcher.outbox() if r["recipient"].startswith("family:")]
-    assert len(family) == 1
+    assert dispatcher.enqueue() == 3  # the agencies and Kim; not Sam
+    family = sorted(r["recipient"] for r in dispatcher.outbox()
+                    if r["recipient"].startswith("family:"))
+    assert family == ["family:Kim Nuttall", "family:Kim Nuttall", "family:Sam Nuttall"]
 
 
 def test_a_failing_recipient_is_dead_lettered_after_the_last_attempt(
@@ -162,3 +168,111 @@ def test_channels_come_from_settings(tmp_path: Any) -> None:
         notify_api_key=SecretStr("key"), notify_sms_template="t1"))
     assert sorted(configured) == ["email", "sms", "webhook"]
     assert configured["email"] == SmtpChannel("127.0.0.1", 2525)
+
+
+class FakeNotify:
+    """A GOV.UK Notify-style API on loopback: POST /v2/notifications/sms with a bearer key.
+    It answers 500 while ``failures`` is above zero (counting down), then 201."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []  # path, auth, body
+        self.failures = 0
+        handler = self._handler()
+        self.server = HTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.requests.append((self.path, self.headers["Authorization"], body))
+                failing = fake.failures > 0
+                fake.failures -= failing
+                self.send_response(500 if failing else 201)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"id": "n-1"}')
+
+            def log_message(self, *args: Any) -> None:
+                pass
+        return Handler
+
+
+@pytest.fixture
+def notify_api() -> Iterator[FakeNotify]:
+    fake = FakeNotify()
+    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    fake.server.shutdown()
+
+
+def test_reminders_go_once_to_the_persons_own_number_through_the_sms_api(
+        store_settings: Settings, clock: FakeClock, notify_api: FakeNotify) -> None:
+    app = build_application(store_settings, clock)
+    runner = build_runner(store_settings, app)
+    runner.migrate()
+    pid = app.register_patient(CTX, Identity(), Demographics(
+        "Lou", "Marsden", date(1992, 3, 4), "female")).patient_id
+    app.receive_into_prison(CTX, pid, "HMP Leeds", None)
+    first, second = clock.now + timedelta(days=2), clock.now + timedelta(days=6)
+    _, probation = reset.book_appointment(
+        app, CTX, pid, kind="probation", agency="Probation", agency_contact=None,
+        starts_at=first, ends_at=first + timedelta(hours=1), place="Leeds Probation Office")
+    reset.book_appointment(app, CTX, pid, kind="gp", agency="GP", agency_contact=None,
+                           starts_at=second, ends_at=second + timedelta(hours=1),
+                           place="Leeds")
+    reset.record_reminder_contact(app, CTX, pid, "text_message", " 07700 900999 ")
+    dispatcher = Dispatcher(app, runner.store, {"sms": SmsChannel(
+        notify_api.url, "key-123", "template-1")}, backoff=timedelta(minutes=1))
+    runner.wait_for(app.position())
+    assert dispatcher.enqueue_reminders() == 0  # more than a day away
+
+    clock.advance(days=1, hours=1)
+    assert dispatcher.enqueue_reminders() == 1
+    assert dispatcher.enqueue_reminders() == 0  # one reminder per appointment
+    notify_api.failures = 1
+    assert dispatcher.deliver() == 0  # the API failed: retried after the backoff
+    clock.advance(minutes=2)
+    assert dispatcher.deliver() == 1
+    clock.advance(minutes=5)
+    assert dispatcher.deliver() == 0
+    assert len(notify_api.requests) == 2  # the failure and the delivery, nothing more
+    path, auth, body = notify_api.requests[-1]
+    assert (path, auth) == ("/v2/notifications/sms", "Bearer key-123")
+    assert body["phone_number"] == "07700 900999"
+    assert body["template_id"] == "template-1"
+    assert body["personalisation"]["kind"] == "appointment_reminder"
+    assert body["personalisation"]["place"] == "Leeds Probation Office"
+    assert body["reference"] == f"reminder:{pid}:{probation}"
+    (row,) = dispatcher.outbox()
+    assert (row["recipient"], row["status"], row["attempts"]) == ("person", "delivered", 2)
+
+    # The person stops reminders: the GP appointment is not reminded.
+    reset.record_reminder_contact(app, CTX, pid, None, None)
+    clock.advance(days=4)
+    runner.wait_for(app.position())
+    assert dispatcher.enqueue_reminders() == 0
+
+
+def test_a_consent_recorded_before_addresses_waits_for_one(sqlite_settings: Settings,
+                                                          clock: FakeClock) -> None:
+    """A family consent from the legacy log has no address: its row says so."""
+    import shutil  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    sqlite_settings.data_dir.mkdir(parents=True)
+    shutil.copy(Path(__file__).parents[1] / "data" / "log_v1" / "sonar.db",
+                sqlite_settings.sqlite_path)
+    clock.now = clock.now.replace(year=2026, month=12, day=1)  # after the log was written
+    app = build_application(sqlite_settings, clock)
+    runner = build_runner(sqlite_settings, app)
+    runner.migrate()
+    assert run_once(app, runner) == 1  # the legacy person's GP appointment (23 June)
+    dispatcher = Dispatcher(app, runner.store, {})
+    dispatcher.enqueue()
+    family = [r for r in dispatcher.outbox() if r["recipient"].startswith("family:")]
+    assert [(r["recipient"], r["status"]) for r in family] == [
+        ("family:Pat Garside", "no_address")]

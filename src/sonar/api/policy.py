@@ -107,11 +107,13 @@ ROUTES: Mapping[tuple[str, str], RouteRule] = {
     ("GET", _ONE + "/appointments"): READ,
     ("POST", _ONE + "/appointments/{appointment_id}/attendance"): CUSTODY,
     ("POST", _ONE + "/appointments/{appointment_id}/cancellation"): CUSTODY,
+    ("POST", _ONE + "/reminder-contact"): CUSTODY,
     # the released person's own diary (the patient comes from the token, not the URL)
     ("GET", "/api/v1/me/diary"): RouteRule("read_own_diary", relationship=False),
     ("GET", "/api/v1/me/diary/page"): RouteRule("read_own_diary", relationship=False),
     ("POST", "/api/v1/me/diary/{appointment_id}/attendance"): RouteRule(
         "read_own_diary", relationship=False),
+    ("POST", "/api/v1/me/reminder-contact"): RouteRule("read_own_diary", relationship=False),
     # The NDTMS validation report names patient ids: clinical teams only, and logged.
     ("GET", "/api/v1/reports/ndtms"): RouteRule("read_caseload", identifiable=True,
                                                 relationship=False),

@@ -95,14 +95,15 @@ def break_glass(app: SonarApplication, ctx: CommandContext, patient_id: UUID, re
 def record_family_notification_consent(app: SonarApplication, ctx: CommandContext,
                                        patient_id: UUID, family_member: str,
                                        relationship: str, contact_channel: str,
-                                       ) -> CommandResult:
+                                       contact_address: str | None) -> CommandResult:
     def build(at: Attribution) -> tuple[CareRecord, int | None]:
         record = app.get_record(patient_id)
         record.record_family_notification_consent(family_member, relationship,
-                                                  contact_channel, at)
+                                                  contact_channel, contact_address, at)
         return record, None
     return app.execute(ctx, "record_family_notification_consent",
-                       (patient_id, family_member, relationship, contact_channel), build)
+                       (patient_id, family_member, relationship, contact_channel,
+                        contact_address), build)
 
 
 def revoke_family_notification_consent(app: SonarApplication, ctx: CommandContext,

@@ -63,6 +63,15 @@ def cancel_appointment(app: SonarApplication, ctx: CommandContext, patient_id: U
                        app.on(patient_id, step))
 
 
+def record_reminder_contact(app: SonarApplication, ctx: CommandContext, patient_id: UUID,
+                            channel: str | None, address: str | None) -> CommandResult:
+    def step(record: CareRecord, at: Attribution) -> None:
+        record.record_reminder_contact(channel, address, at)
+
+    return app.execute(ctx, "record_reminder_contact", (patient_id, channel, address),
+                       app.on(patient_id, step))
+
+
 def record_missed_appointment(app: SonarApplication, ctx: CommandContext, patient_id: UUID,
                               appointment_id: str) -> CommandResult:
     def step(record: CareRecord, at: Attribution) -> None:

@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 # Every value type stored inside events and snapshots, for the transcoder's registry.
+from sonar.domain.contacts import FamilyConsent, ReminderContact
 from sonar.domain.gp_record import GpItem, GpRecord
 from sonar.domain.journey import Journey, Movement
 from sonar.domain.reset import Appointment, DiaryEntry, MedicineSupply, ReleasePlan
@@ -59,4 +60,5 @@ VALUE_TYPES: tuple[type, ...] = (
     BriefIntervention, Review, CarePlan, Discharge, Top, TopAnswers, ItemKind,
     Entry, Episode, EpisodeStatus, Journey, Movement,
     GpItem, GpRecord, ReleasePlan, MedicineSupply, Appointment, DiaryEntry,
+    FamilyConsent, ReminderContact,
 )

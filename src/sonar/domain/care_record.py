@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from sonar.domain import codes
 from sonar.domain.attribution import Attribution, clinical_day
+from sonar.domain.contacts import DELIVERED_BY, FamilyConsent, ReminderContact, check_address
 from sonar.domain.errors import IllegalStep, InvalidValue
 from sonar.domain.gp_record import GpItem, GpRecord
 from sonar.domain.identity import Demographics, Identity, NhsNumber, PncId, PrisonNumber
@@ -54,7 +55,14 @@ def _location(value: str, field: str) -> str:
 
 
 class CareRecord(Aggregate):
-    """A person's shared care record across police custody, prison and the community."""
+    """A person's shared care record across police custody, prison and the community.
+
+    ``class_version`` versions the snapshot state: version 1 kept the access, GP and ReSet
+    state under private keys that older snapshots lack; ``upcast_v1_v2`` brings such a
+    snapshot up to the attributes every record now has from registration.
+    """
+
+    class_version = 2
 
     class Event(Aggregate.Event):
         attribution: Attribution
@@ -71,6 +79,30 @@ class CareRecord(Aggregate):
         self.journey = Journey()
         self.screens: list[Entry] = []
         self.episodes: list[Episode] = []
+        self.gp_record = GpRecord()
+        self.break_glass_grants: dict[str, datetime] = {}  # actor id → end of access
+        self.family_notification_consents: dict[str, FamilyConsent] = {}  # by member's name
+        self.sharing_dissents: tuple[str, ...] = ()  # organisations not to share with
+        self.release_plans: tuple[ReleasePlan, ...] = ()  # every revision, latest last
+        self.diary: dict[str, DiaryEntry] = {}  # appointment id → entry
+        self.reminder_contact: ReminderContact | None = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version-1 snapshots: private keys (absent until first used) → attributes."""
+        def held(key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+            value = state.pop(key, None)
+            return value if isinstance(value, kind) else default
+
+        state["gp_record"] = held("_gp_record", GpRecord, None) or GpRecord()
+        state["break_glass_grants"] = dict(held("_break_glass", dict, {}))
+        state["family_notification_consents"] = {
+            member: FamilyConsent(str(rel), str(channel), None)
+            for member, (rel, channel) in held("_family_consents", dict, {}).items()}
+        state["sharing_dissents"] = tuple(held("_dissents", (tuple, list), ()))
+        state["release_plans"] = tuple(held("_release_plans", (tuple, list), ()))
+        state["diary"] = dict(held("_diary", dict, {}))
+        state["reminder_contact"] = None
 
     @classmethod
     def register(cls, identity: Identity, demographics: Demographics,
@@ -440,16 +472,7 @@ class CareRecord(Aggregate):
         items: tuple[GpItem, ...]
 
         def apply(self, aggregate: CareRecord) -> None:
-            state = aggregate.gp_record
-            state.add(self.items, self.originator_version)
-            aggregate.__dict__["_gp_record"] = state
-
-    @property
-    def gp_record(self) -> GpRecord:
-        """The imported GP items; set by the first import, so older records and snapshots
-        (which predate GP import) load unchanged."""
-        held = self.__dict__.get("_gp_record")
-        return held if isinstance(held, GpRecord) else GpRecord()
+            aggregate.gp_record.add(self.items, self.originator_version)
 
     def import_gp_record(self, source_system: str, content_hash: str,
                          nhs_number: NhsNumber | None, items: tuple[GpItem, ...],
@@ -475,8 +498,6 @@ class CareRecord(Aggregate):
         return fresh
 
     # --- access: break-glass, family notification consent, sharing dissent (issue 4) ----
-    # State lives under private __dict__ keys read through properties with defaults, so
-    # records and snapshots written before issue 4 load unchanged.
 
     class BreakGlassAccessed(Event):
         """A user without a legitimate relationship opened the record, giving a reason.
@@ -489,59 +510,45 @@ class CareRecord(Aggregate):
         expires_at: datetime
 
         def apply(self, aggregate: CareRecord) -> None:
-            grants = dict(aggregate.break_glass_grants)
+            grants = aggregate.break_glass_grants
             actor_id = self.attribution.actor.actor_id
             grants[actor_id] = max(self.expires_at, grants.get(actor_id, self.expires_at))
-            aggregate.__dict__["_break_glass"] = grants
 
     class ConsentToFamilyNotificationRecorded(Event):
+        """Version 2 adds ``contact_address``; version-1 consents had none (None)."""
+
+        class_version = 2
         family_member: str
         relationship: str
         contact_channel: str
+        contact_address: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["contact_address"] = None
 
         def apply(self, aggregate: CareRecord) -> None:
-            consents = dict(aggregate.family_notification_consents)
-            consents[self.family_member] = (self.relationship, self.contact_channel)
-            aggregate.__dict__["_family_consents"] = consents
+            aggregate.family_notification_consents[self.family_member] = FamilyConsent(
+                self.relationship, self.contact_channel, self.contact_address)
 
     class ConsentToFamilyNotificationRevoked(Event):
         family_member: str
 
         def apply(self, aggregate: CareRecord) -> None:
-            consents = dict(aggregate.family_notification_consents)
-            consents.pop(self.family_member, None)
-            aggregate.__dict__["_family_consents"] = consents
+            aggregate.family_notification_consents.pop(self.family_member, None)
 
     class SharingDissentRecorded(Event):
         organisation: str
 
         def apply(self, aggregate: CareRecord) -> None:
-            aggregate.__dict__["_dissents"] = (*aggregate.sharing_dissents, self.organisation)
+            aggregate.sharing_dissents = (*aggregate.sharing_dissents, self.organisation)
 
     class SharingDissentWithdrawn(Event):
         organisation: str
 
         def apply(self, aggregate: CareRecord) -> None:
-            aggregate.__dict__["_dissents"] = tuple(
+            aggregate.sharing_dissents = tuple(
                 o for o in aggregate.sharing_dissents if o != self.organisation)
-
-    @property
-    def break_glass_grants(self) -> dict[str, datetime]:
-        """Actor id → end of their break-glass access (the latest grant wins)."""
-        held = self.__dict__.get("_break_glass")
-        return dict(held) if isinstance(held, dict) else {}
-
-    @property
-    def family_notification_consents(self) -> dict[str, tuple[str, str]]:
-        """Named family member → (relationship, contact channel) the person consented to."""
-        held = self.__dict__.get("_family_consents")
-        return dict(held) if isinstance(held, dict) else {}
-
-    @property
-    def sharing_dissents(self) -> tuple[str, ...]:
-        """Organisations the person does not want their record shared with."""
-        held = self.__dict__.get("_dissents")
-        return tuple(held) if isinstance(held, tuple | list) else ()
 
     def break_glass(self, reason: str, attribution: Attribution, *, hours: int = 4) -> datetime:
         """Open the record without a relationship for ``hours``; return when access ends."""
@@ -555,15 +562,16 @@ class CareRecord(Aggregate):
         return expires_at
 
     def record_family_notification_consent(self, family_member: str, relationship: str,
-                                           contact_channel: str,
+                                           contact_channel: str, contact_address: str | None,
                                            attribution: Attribution) -> None:
-        """Record the person's consent to notify a named family member (revocable)."""
+        """Record the person's consent to notify a named family member (revocable); a
+        later consent for the same member replaces the channel and address."""
         member = _access_text(family_member, "family_member", 200)
-        CONTACT_CHANNEL.check(contact_channel, field="contact_channel")
         self._record(self.ConsentToFamilyNotificationRecorded, attribution,
                      family_member=member,
                      relationship=_access_text(relationship, "relationship", 100),
-                     contact_channel=contact_channel)
+                     contact_channel=contact_channel,
+                     contact_address=check_address(contact_channel, contact_address))
 
     def revoke_family_notification_consent(self, family_member: str,
                                            attribution: Attribution) -> None:
@@ -594,15 +602,13 @@ class CareRecord(Aggregate):
         plan: ReleasePlan
 
         def apply(self, aggregate: CareRecord) -> None:
-            aggregate.__dict__["_release_plans"] = (*aggregate.release_plans, self.plan)
+            aggregate.release_plans = (*aggregate.release_plans, self.plan)
 
     class AppointmentBooked(Event):
         appointment: Appointment
 
         def apply(self, aggregate: CareRecord) -> None:
-            diary = dict(aggregate.diary)
-            diary[self.appointment.appointment_id] = DiaryEntry(self.appointment)
-            aggregate.__dict__["_diary"] = diary
+            aggregate.diary[self.appointment.appointment_id] = DiaryEntry(self.appointment)
 
     class AppointmentOutcome(Event):
         """Base of what became of an appointment."""
@@ -637,15 +643,26 @@ class CareRecord(Aggregate):
         def status(self) -> tuple[str, str | None, str | None]:
             return "missed", None, None
 
-    @property
-    def release_plans(self) -> tuple[ReleasePlan, ...]:
-        held = self.__dict__.get("_release_plans")
-        return tuple(held) if isinstance(held, tuple | list) else ()
+    class ReminderContactRecorded(Event):
+        """Where the person wants appointment reminders; None: no reminders."""
 
-    @property
-    def diary(self) -> dict[str, DiaryEntry]:
-        held = self.__dict__.get("_diary")
-        return held if isinstance(held, dict) else {}
+        contact: ReminderContact | None
+
+        def apply(self, aggregate: CareRecord) -> None:
+            aggregate.reminder_contact = self.contact
+
+    def record_reminder_contact(self, channel: str | None, address: str | None,
+                                attribution: Attribution) -> None:
+        """Ask for reminders by text message or email (no channel: stop reminders)."""
+        contact = None
+        if channel is not None:
+            if channel not in DELIVERED_BY:
+                raise InvalidValue("Reminders go by text message or email.",
+                                   rule="reminder_contact.channel", field="channel")
+            checked = check_address(channel, address, field="address")
+            assert checked is not None  # noqa: S101 - required for these channels
+            contact = ReminderContact(channel, checked)
+        self._record(self.ReminderContactRecorded, attribution, contact=contact)
 
     def plan_release(self, plan: ReleasePlan, attribution: Attribution) -> None:
         """Plan release while in custody (a new plan revises, never overwrites)."""
@@ -719,10 +736,3 @@ def _text_of(value: str, field: str, limit: int) -> None:
     if not value.strip() or len(value) > limit or not value.isprintable():
         raise InvalidValue(f"{field} must have 1 to {limit} printable characters.",
                            rule=f"gp_import.{field}", field=field)
-
-
-# How a consented family member may be contacted (issue 4); kept beside the consent events
-# until the value sets in codes.py absorb it.
-CONTACT_CHANNEL = codes.ValueSet("contact_channel", {
-    "phone": "Telephone", "text_message": "Text message", "email": "Email",
-    "letter": "Letter", "in_person": "In person"})

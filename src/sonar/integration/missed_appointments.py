@@ -55,6 +55,7 @@ def run_forever(app: SonarApplication, runner: ProjectionRunner, stop: threading
             run_once(app, runner)
             if dispatcher is not None:
                 dispatcher.enqueue()
+                dispatcher.enqueue_reminders()
                 dispatcher.deliver()
         except Exception as exc:  # retried next period; serving goes on
             log.error("scheduler_failed", error_type=type(exc).__name__)

@@ -9,8 +9,13 @@ stood when the miss was recorded). Each delivery attempt is recorded; failures a
 retried with exponential backoff and dead-lettered after ``max_attempts``.
 
 Channels: email over SMTP; webhooks (HMAC-SHA256 signature in ``X-Sonar-Signature``);
-SMS through a GOV.UK Notify-style HTTP API. Family consent records a channel but not yet an
-address, so family rows wait with status ``no_address`` until one is known.
+SMS through a GOV.UK Notify-style HTTP API. A family member is reached on the channel and
+address in the consent as it stood at the miss: email and text message are delivered here;
+telephone, letter and in-person contact become ``manual`` rows (a task for staff); a consent
+from before addresses were recorded waits as ``no_address``.
+
+Reminders: the released person, if they gave a reminder contact, gets one reminder per
+appointment ``reminder_lead`` before it starts (keyed by appointment, so never twice).
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
+from uuid import UUID
 
 import httpx
 
 from sonar.app.application import SonarApplication
 from sonar.domain.care_record import CareRecord
+from sonar.projections.diary import starting_between
 from sonar.projections.store import Json, ReadStore, as_json, ddl
 
 _DDL = (
@@ -92,7 +99,8 @@ class SmsChannel:
         response = httpx.post(f"{self.base_url}/v2/notifications/sms", timeout=10,
                               headers={"Authorization": f"Bearer {self.api_key}"},
                               json={"phone_number": address, "template_id": self.template_id,
-                                    "personalisation": {"kind": body["kind"]}})
+                                    "personalisation": {k: str(v) for k, v in body.items()},
+                                    "reference": body.get("notification_id")})
         response.raise_for_status()
 
 
@@ -163,10 +171,43 @@ class Dispatcher:
                          f"agency:{agency}", channel or "none", address, Json(body),
                          "pending" if channel else "no_address", 0, now, now])
         for member in event.family_members:
+            consent = record.family_notification_consents.get(member)
+            if consent is None:  # cannot happen: the event names consents as they stood
+                continue
+            channel = consent.delivered_by
+            status = ("pending" if channel else
+                      "no_address" if consent.address is None and consent.channel != "in_person"
+                      else "manual")
             rows.append([f"{event_id}:family:{member}", event_id, str(event.originator_id),
-                         f"family:{member}", "none", None, Json(body), "no_address", 0, None,
-                         now])
+                         f"family:{member}", channel or consent.channel, consent.address,
+                         Json(body), status, 0, now if channel else None, now])
         return rows
+
+    def enqueue_reminders(self, lead: timedelta = timedelta(hours=24)) -> int:
+        """Queue a reminder for each booked appointment starting within ``lead`` whose
+        person gave a reminder contact; return how many were added."""
+        now = self.app.clock()
+        rows = []
+        for patient_id, appointment_id in starting_between(self.store, now, now + lead):
+            record = self.app.get_record(UUID(patient_id))
+            contact, entry = record.reminder_contact, record.diary.get(appointment_id)
+            if contact is None or entry is None or entry.status != "booked":
+                continue
+            a = entry.appointment
+            notification_id = f"reminder:{patient_id}:{appointment_id}"
+            body = {"kind": "appointment_reminder", "notification_id": notification_id,
+                    "appointment": a.kind, "agency": a.agency, "place": a.place,
+                    "starts_at": a.starts_at.isoformat()}
+            rows.append([notification_id, notification_id, patient_id, "person",
+                         contact.delivered_by or "none", contact.address, Json(body),
+                         "pending", 0, now, now])
+        added = 0
+        with self.store.transaction() as tx:
+            for row in rows:
+                added += len(tx.fetchall(
+                    "INSERT INTO notification VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id", row))
+        return added
 
     def deliver(self) -> int:
         """Attempt every pending notification that is due; return how many were delivered."""

@@ -42,8 +42,9 @@ def release_summary(record: CareRecord) -> dict[str, Any]:
         "care_plan": plain(plan) if plan else None,
         "appointments": [plain(d.appointment) | {"status": d.status}
                          for d in record.diary.values() if d.status == "booked"],
-        "contacts": [{"family_member": name, "relationship": rel, "channel": channel}
-                     for name, (rel, channel) in record.family_notification_consents.items()],
+        "contacts": [{"family_member": name, "relationship": c.relationship,
+                      "channel": c.channel, "address": c.address}
+                     for name, c in record.family_notification_consents.items()],
     }
 
 

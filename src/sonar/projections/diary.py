@@ -43,6 +43,15 @@ def overdue_unattended(store: ReadStore, before: datetime,
     return [(r["patient_id"], r["appointment_id"]) for r in rows]
 
 
+def starting_between(store: ReadStore, start: datetime, end: datetime,
+                     limit: int = 1000) -> list[tuple[str, str]]:
+    """Booked appointments starting in [start, end): the ones to remind people of."""
+    rows = store.fetchall("SELECT patient_id, appointment_id FROM rm_appointment "
+                          "WHERE status = 'booked' AND starts_at >= ? AND starts_at < ? "
+                          "ORDER BY starts_at LIMIT ?", [start, end, limit])
+    return [(r["patient_id"], r["appointment_id"]) for r in rows]
+
+
 def diary(store: ReadStore, patient_id: str) -> list[dict[str, Any]]:
     rows = store.fetchall("SELECT * FROM rm_appointment WHERE patient_id = ? "
                           "ORDER BY starts_at", [patient_id])

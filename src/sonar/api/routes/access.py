@@ -42,8 +42,10 @@ def get_sharing(patient_id: UUID, app: AppDep) -> dict[str, Any]:
     record = app.get_record(patient_id)
     return {"patient_id": str(patient_id),
             "family_notification_consents": [
-                {"family_member": member, "relationship": rel, "contact_channel": channel}
-                for member, (rel, channel) in record.family_notification_consents.items()],
+                {"family_member": member, "relationship": c.relationship,
+                 "contact_channel": c.channel, "contact_address": c.address,
+                 "delivered_by": c.delivered_by}
+                for member, c in record.family_notification_consents.items()],
             "sharing_dissents": list(record.sharing_dissents)}
 
 
@@ -52,8 +54,8 @@ def get_sharing(patient_id: UUID, app: AppDep) -> dict[str, Any]:
 def record_family_consent(patient_id: UUID, body: FamilyNotificationConsentCreate,
                           app: AppDep, ctx: ContextDep, response: Response) -> CommandAccepted:
     return accepted(access.record_family_notification_consent(
-        app, ctx, patient_id, body.family_member, body.relationship, body.contact_channel),
-        response)
+        app, ctx, patient_id, body.family_member, body.relationship, body.contact_channel,
+        body.contact_address), response)
 
 
 @router.post("/sharing/family-notification-consents/revocations", status_code=201,

@@ -15,6 +15,7 @@ from sonar.api.deps import AppDep, ContextDep, ReadStoreDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import accepted
 from sonar.api.schemas.common import CommandAccepted
+from sonar.api.schemas.reset import ReminderContactCreate
 from sonar.api.security import get_principal
 from sonar.app import reset
 from sonar.auth.tokens import Principal
@@ -59,3 +60,11 @@ def confirm_attendance(patient_id: OwnPatient, appointment_id: Annotated[str, Pa
         response: Response) -> CommandAccepted:
     return accepted(reset.record_attendance(app, ctx, patient_id, appointment_id, "person"),
                     response)
+
+
+@router.post("/reminder-contact", status_code=201,
+             summary="Remind me of my appointments by text or email (null channel: stop)")
+def my_reminder_contact(patient_id: OwnPatient, body: ReminderContactCreate, app: AppDep,
+                        ctx: ContextDep, response: Response) -> CommandAccepted:
+    return accepted(reset.record_reminder_contact(app, ctx, patient_id, body.channel,
+                                                  body.address), response)

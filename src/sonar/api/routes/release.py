@@ -16,6 +16,7 @@ from sonar.api.schemas.reset import (
     AttendanceCreate,
     CancellationCreate,
     ReleasePlanCreate,
+    ReminderContactCreate,
 )
 from sonar.app import reset
 from sonar.integration.release_summary import (
@@ -77,3 +78,12 @@ def cancel_appointment(patient_id: UUID, appointment_id: AppointmentId, body: Ca
                        app: AppDep, ctx: ContextDep, response: Response) -> CommandAccepted:
     return accepted(reset.cancel_appointment(app, at_time(ctx, body.occurred_at), patient_id,
                                              appointment_id, body.reason), response)
+
+
+@router.post("/reminder-contact", status_code=201,
+             summary="Where the person wants appointment reminders (null channel: none)")
+def record_reminder_contact(patient_id: UUID, body: ReminderContactCreate, app: AppDep,
+                            ctx: ContextDep, response: Response) -> CommandAccepted:
+    return accepted(reset.record_reminder_contact(app, at_time(ctx, body.occurred_at),
+                                                  patient_id, body.channel, body.address),
+                    response)

@@ -32,6 +32,9 @@ class FamilyNotificationConsentCreate(BaseModel):
     family_member: str = Field(min_length=1, max_length=200, description="Named person.")
     relationship: str = Field(min_length=1, max_length=100)
     contact_channel: str = Field(description="phone, text_message, email, letter, in_person")
+    contact_address: str | None = Field(
+        None, max_length=300, description="Email address, phone number or postal address "
+        "for the channel (required except for in_person).")
 
 
 class FamilyNotificationConsentRevoke(BaseModel):

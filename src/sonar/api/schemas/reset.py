@@ -54,5 +54,12 @@ class AttendanceCreate(CommandBody):
     confirmed_by: str = coded(ATTENDANCE_CONFIRMED_BY)
 
 
+class ReminderContactCreate(CommandBody):
+    """Where to send appointment reminders; ``channel`` null stops them."""
+
+    channel: str | None = Field(None, description="text_message or email; null: no reminders")
+    address: str | None = Field(None, max_length=254, description="Mobile number or email")
+
+
 class CancellationCreate(CommandBody):
     reason: str = Field(max_length=500)
