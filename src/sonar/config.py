@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         None, description="postgresql://user:password@host:port/db selects PostgreSQL.")
     database_schema: str | None = Field(None, description="PostgreSQL schema for SONAR tables.")
     pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connection pool size.")
+    record_cache_size: int = Field(
+        1000, ge=0, le=100_000,
+        description="Care records kept in memory between commands (reads first apply any "
+        "newer events from the log; a command on a stale copy clashes when saved and is "
+        "run again). 0 turns it off.")
     cipher_key: SecretStr | None = Field(
         None, description="Base64 AES key (16, 24 or 32 bytes) turns on encryption at rest.")
     compress: bool = Field(False, description="zlib-compress stored event payloads.")
@@ -113,7 +118,7 @@ class Settings(BaseSettings):
                 "POSTGRES_USER": unquote(url.username or "sonar"),
                 "POSTGRES_PASSWORD": unquote(url.password or ""),
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
-                "POSTGRES_PRE_PING": "y",
+                "POSTGRES_PRE_PING": "n",  # the recorder retries a dead connection itself
                 "POSTGRES_CONNECT_TIMEOUT": "10",
                 "POSTGRES_LOCK_TIMEOUT": "5",
             }
@@ -125,6 +130,7 @@ class Settings(BaseSettings):
                 "SQLITE_DBNAME": str(self.sqlite_path),
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
+        env["SONAR_RECORD_CACHE_SIZE"] = str(self.record_cache_size)
         if self.cipher_key is not None:
             env |= {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
                     "CIPHER_KEY": self.cipher_key.get_secret_value()}

@@ -84,3 +84,24 @@ def test_a_snapshot_restores_identical_state(steps: list[tuple[str, Any]]) -> No
     restored = snapshot.mutate(None)  # type: ignore[attr-defined]
     assert _state(restored) == _state(record)
     assert restored.version == record.version
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(STEPS, max_size=15), st.lists(STEPS, min_size=1, max_size=8))
+def test_a_copy_from_the_cache_is_independent_of_the_cached_record(
+        before: list[tuple[str, Any]], after: list[tuple[str, Any]]) -> None:
+    """The record cache hands each command a copy (values shared, mutable parts copied):
+    the copy starts equal, and whatever a command does to it leaves the cached one as it was."""
+    import copy  # noqa: PLC0415
+
+    record = with_open_episode()
+    for day, (name, value) in enumerate(before, start=1):
+        _apply(record, name, value, day)
+    record.collect_events()
+    cached = _state(record)
+    clone = copy.deepcopy(record)
+    assert _state(clone) == cached
+    for day, (name, value) in enumerate(after, start=len(before) + 1):
+        _apply(clone, name, value, day)
+        _apply(clone, "mark_entered_in_error", day % 7 + 1, day)
+    assert _state(record) == cached

@@ -9,6 +9,7 @@ before anything is saved, so it writes nothing.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import random
 import time
@@ -28,8 +29,10 @@ from sonar.app.errors import (
     IdempotencyKeyReused,
     PatientNotFound,
 )
+from sonar.app.group_commit import GroupCommit
 from sonar.app.integrity import ChainingMapper, Heads, split_chain
 from sonar.app.receipts import CommandReceipt, NhsNumberIndex
+from sonar.app.record_cache import RecordCache
 from sonar.app.transcoder import ValueTranscoder
 from sonar.domain import VALUE_TYPES, Attribution, CareRecord
 from sonar.domain.identity import Demographics, Identity, NhsNumber, PncId, PrisonNumber
@@ -66,6 +69,8 @@ class SonarApplication(Application[UUID]):
         self.clock = clock
         self.on_saved: list[Callable[[], None]] = []  # e.g. wake the in-process read models
         super().__init__(env)
+        self.group_commit = GroupCommit(self.save)  # concurrent commands share a commit
+        self.record_cache = RecordCache(int(self.env.get("SONAR_RECORD_CACHE_SIZE") or 0))
 
     def construct_transcoder(self) -> Transcoder:
         return ValueTranscoder(VALUE_TYPES)
@@ -81,16 +86,20 @@ class SonarApplication(Application[UUID]):
         return self.mapper
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """Save, extending each stream's hash chain from its stored head."""
+        """Save aggregates' pending events and any events given, in one transaction,
+        extending each stream's hash chain from its stored head."""
+        events = [e for o in objs
+                  for e in (o.pending_events if isinstance(o, Aggregate) else (o,))]
         heads: Heads = {}
-        for obj in objs:
-            pending = getattr(obj, "pending_events", None)
-            if pending:
-                first = pending[0].originator_version
-                if first > 1:
-                    heads[obj.id] = (first - 1, self._chain_head(obj.id, first - 1))
-        self.chaining_mapper.begin(heads)
+        for event in events:
+            first = event.originator_version
+            if event.originator_id not in heads and first > 1:
+                heads[event.originator_id] = (first - 1,
+                                              self._chain_head(event.originator_id, first - 1))
+            heads.setdefault(event.originator_id, (0, ""))
+        self.chaining_mapper.begin({k: v for k, v in heads.items() if v[0]})
         recordings = super().save(*objs, **kwargs)
+        self.chaining_mapper.saved()
         for listener in self.on_saved:
             listener()
         return recordings
@@ -108,13 +117,25 @@ class SonarApplication(Application[UUID]):
 
     # --- queries on the write model ----------------------------------------------------
 
-    def get_record(self, patient_id: UUID, version: int | None = None) -> CareRecord:
+    def get_record(self, patient_id: UUID, version: int | None = None, *,
+                   fresh: bool = True) -> CareRecord:
+        """The record (at ``version``, or now). ``fresh=False`` trusts the cache without
+        asking the log for newer events: for commands, whose save would clash with them."""
+        if version is None:
+            cached_version = self.record_cache.version(patient_id)
+            if cached_version is not None:
+                newer = self.events.get(patient_id, gt=cached_version) if fresh else ()
+                cached = self.record_cache.get(patient_id, newer)
+                if cached is not None:
+                    return cached
         try:
             record: Aggregate = self.repository.get(patient_id, version=version)
         except AggregateNotFoundError:
             raise PatientNotFound(patient_id) from None
         if not isinstance(record, CareRecord):
             raise PatientNotFound(patient_id)
+        if version is None:
+            self.record_cache.put(copy.deepcopy(record))
         return record
 
     def record_as_of(self, patient_id: UUID, recorded_at: datetime) -> CareRecord | None:
@@ -193,11 +214,13 @@ class SonarApplication(Application[UUID]):
                                                    command, fingerprint, record.id, episode,
                                                    now))
             try:
-                recordings = self.save(record, *others)
+                recordings = self.group_commit.save(record, *others)
             except IntegrityError:
+                self.record_cache.evict(record.id)  # stale, or another writer won the race
                 self._raise_if_duplicate_nhs(record)
                 time.sleep(random.uniform(0.002, 0.02) * (attempt + 1))  # noqa: S311 - jitter
                 continue
+            self.record_cache.put(record)
             return CommandResult(record.id, recordings[-1].notification.id, episode=episode)
         raise ConcurrencyConflict(
             "The record kept changing while this was saved; reload it and try again.")
@@ -216,7 +239,7 @@ class SonarApplication(Application[UUID]):
     def on(self, patient_id: UUID, step: Step) -> Build:
         """Build step for a command on an existing record."""
         def build(at: Attribution) -> tuple[CareRecord, int | None]:
-            record = self.get_record(patient_id)
+            record = self.get_record(patient_id, fresh=False)
             return record, step(record, at)
         return build
 

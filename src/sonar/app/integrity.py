@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,12 +46,31 @@ class ChainingMapper(Mapper[UUID]):
     heads are thread-local because one mapper serves concurrent requests.
     """
 
+    KNOWN_HEADS = 20_000  # streams whose latest head is remembered between commands
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._local = threading.local()
+        self._known: OrderedDict[UUID, tuple[int, str]] = OrderedDict()
+        self._known_lock = threading.Lock()
 
     def begin(self, heads: Heads) -> None:
         self._local.heads = heads
+
+    def saved(self) -> None:
+        """The save that followed ``begin`` committed: its heads are now facts."""
+        for originator_id, (version, chain) in getattr(self._local, "heads", {}).items():
+            self._remember(originator_id, version, chain)
+        self._local.heads = {}
+
+    def _remember(self, originator_id: UUID, version: int, chain: str) -> None:
+        with self._known_lock:
+            known = self._known.get(originator_id)
+            if known is None or known[0] <= version:
+                self._known[originator_id] = (version, chain)
+                self._known.move_to_end(originator_id)
+                if len(self._known) > self.KNOWN_HEADS:
+                    self._known.popitem(last=False)
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         if isinstance(domain_event, Snapshot):
@@ -84,20 +104,14 @@ class ChainingMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
         chain = event.__dict__.pop("__chain__", None)
-        if chain is not None:  # remember the head this thread last read, to extend it
-            seen: Heads = self._seen()
-            seen[event.originator_id] = (stored_event.originator_version, chain)
+        if chain is not None:  # remember the stream's head, to extend it next time
+            self._remember(event.originator_id, stored_event.originator_version, chain)
         return event
 
-    def _seen(self) -> Heads:
-        seen: Heads | None = getattr(self._local, "seen", None)
-        if seen is None or len(seen) > 10_000:
-            seen = self._local.seen = {}
-        return seen
-
     def seen_head(self, originator_id: UUID, version: int) -> str | None:
-        """The chain value of (id, version) if this thread decoded that event."""
-        head = self._seen().get(originator_id)
+        """The chain value of (id, version) if it was read or written here lately."""
+        with self._known_lock:
+            head = self._known.get(originator_id)
         return head[1] if head and head[0] == version else None
 
     def plain_state(self, stored_event: StoredEvent) -> bytes:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sonar.domain import codes
 from sonar.domain.errors import InvalidValue
+from sonar.domain.values import Immutable
 
 # Clinical dates (treatment start, review due dates) are dates in England.
 CLINICAL_TZ = ZoneInfo("Europe/London")
@@ -19,7 +20,7 @@ def clinical_day(moment: datetime) -> date:
 
 
 @dataclass(frozen=True)
-class Actor:
+class Actor(Immutable):
     """The person (or system) acting, and the organisation and site they act for."""
 
     actor_id: str
@@ -38,7 +39,7 @@ class Actor:
 
 
 @dataclass(frozen=True)
-class Attribution:
+class Attribution(Immutable):
     """Attribution of one clinical action.
 
     ``occurred_at`` is clinical time (may be in the past: a late entry); ``recorded_at`` is

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sonar.domain import codes
 from sonar.domain.errors import InvalidValue
+from sonar.domain.values import Immutable
 
 CONTACT_CHANNEL = codes.ValueSet("contact_channel", {
     "phone": "Telephone", "text_message": "Text message", "email": "Email",
@@ -44,7 +45,7 @@ def check_address(channel: str, address: str | None, field: str = "contact_addre
 
 
 @dataclass(frozen=True)
-class FamilyConsent:
+class FamilyConsent(Immutable):
     """The person's consent to tell a named family member about missed appointments.
 
     ``address`` is None only for consents recorded before addresses were asked for (and
@@ -61,7 +62,7 @@ class FamilyConsent:
 
 
 @dataclass(frozen=True)
-class ReminderContact:
+class ReminderContact(Immutable):
     """Where the released person asked to be reminded of their appointments."""
 
     channel: str

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sonar.domain import codes
 from sonar.domain.errors import InvalidValue, raise_all
+from sonar.domain.values import Immutable
 
 GP_ITEM_KIND = codes.ValueSet(
     "gp_item_kind",
@@ -51,7 +53,7 @@ def _text(value: str, name: str, limit: int, problems: list[InvalidValue]) -> No
 
 
 @dataclass(frozen=True)
-class GpItem:
+class GpItem(Immutable):
     """One coded item of a GP record, as the GP system recorded it.
 
     ``date`` stays the FHIR text (e.g. "2019" or "2019-05-03") because GP records hold
@@ -94,6 +96,9 @@ class GpRecord:
 
     items: list[GpItem] = field(default_factory=list)
     imported_keys: dict[str, int] = field(default_factory=dict)  # item key -> event version
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> GpRecord:
+        return GpRecord(list(self.items), dict(self.imported_keys))  # items are immutable
 
     def new_items(self, items: tuple[GpItem, ...]) -> tuple[GpItem, ...]:
         """The items not already held (nor repeated earlier in ``items``)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sonar.domain.errors import InvalidValue
+from sonar.domain.values import Immutable
 
 _PRISON_NUMBER = re.compile(r"^[A-Z][0-9]{4}[A-Z]{2}$")
 # PNC ids are written YY/NNNNNNNL or YYYY/NNNNNNNL: year, serial, check letter.
@@ -25,7 +26,7 @@ def nhs_check_digit(first_nine: str) -> int | None:
 
 
 @dataclass(frozen=True)
-class NhsNumber:
+class NhsNumber(Immutable):
     """A 10-digit NHS number whose last digit is its Modulus 11 check digit."""
 
     value: str
@@ -49,7 +50,7 @@ class NhsNumber:
 
 
 @dataclass(frozen=True)
-class PrisonNumber:
+class PrisonNumber(Immutable):
     """A NOMIS prison number, e.g. A1234BC."""
 
     value: str
@@ -69,7 +70,7 @@ class PrisonNumber:
 
 
 @dataclass(frozen=True)
-class PncId:
+class PncId(Immutable):
     """A Police National Computer id, e.g. 2019/0123456X."""
 
     value: str
@@ -89,7 +90,7 @@ class PncId:
 
 
 @dataclass(frozen=True)
-class Demographics:
+class Demographics(Immutable):
     """Name, date of birth and sex as recorded at registration."""
 
     given_name: str
@@ -107,7 +108,7 @@ class Demographics:
 
 
 @dataclass(frozen=True)
-class Identity:
+class Identity(Immutable):
     """The identifiers a person is known by; any may be missing at first."""
 
     nhs_number: NhsNumber | None = None

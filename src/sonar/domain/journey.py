@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sonar.domain.errors import IllegalStep
+from sonar.domain.values import Immutable
 
 # Release types after which a person is on licence and so can be recalled.
 ON_LICENCE = frozenset({"licence", "home_detention_curfew"})
 
 
 @dataclass(frozen=True)
-class Movement:
+class Movement(Immutable):
     """One step of the journey, identified by the version of the event that recorded it."""
 
     version: int
@@ -33,6 +36,11 @@ class Journey:
 
     def __post_init__(self) -> None:
         self.movements: list[Movement] = []
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Journey:
+        clone = copy.copy(self)
+        clone.movements = list(self.movements)  # movements are immutable
+        return clone
 
     def check_order(self, occurred_at: datetime) -> None:
         """Moves happen one after another: a move cannot be dated before the previous one."""

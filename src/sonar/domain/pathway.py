@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sonar.domain import codes
 from sonar.domain.errors import InvalidValue, raise_all
+from sonar.domain.values import Immutable
 
 MAX_TEXT = 4000
 
@@ -25,7 +26,7 @@ def _text(value: str | None, field: str, *, required: bool = False, limit: int =
 
 
 @dataclass(frozen=True)
-class ReceptionScreen:
+class ReceptionScreen(Immutable):
     """First-stage health screen at prison reception, before cell allocation.
 
     Starts the medicines chart (``medicines``) so the next dose is not missed.
@@ -50,7 +51,7 @@ class ReceptionScreen:
 
 
 @dataclass(frozen=True)
-class Referral:
+class Referral(Immutable):
     """A referral to the SMS team; opens a new episode."""
 
     source: str
@@ -74,7 +75,7 @@ class Referral:
 
 
 @dataclass(frozen=True)
-class ReferralOutcome:
+class ReferralOutcome(Immutable):
     outcome: str
     referred_to: str | None = None
     reason: str | None = None
@@ -87,7 +88,7 @@ class ReferralOutcome:
 
 
 @dataclass(frozen=True)
-class DualDiagnosis:
+class DualDiagnosis(Immutable):
     status: str
     mental_health_service: str | None = None
     notes: str | None = None
@@ -99,7 +100,7 @@ class DualDiagnosis:
 
 
 @dataclass(frozen=True)
-class RiskAssessment:
+class RiskAssessment(Immutable):
     level: str
     risks: tuple[str, ...]
     acct_open: bool = False
@@ -131,7 +132,7 @@ class RiskAssessment:
 
 
 @dataclass(frozen=True)
-class BriefIntervention:
+class BriefIntervention(Immutable):
     intervention: str
     outcome: str
     notes: str | None = None
@@ -143,7 +144,7 @@ class BriefIntervention:
 
 
 @dataclass(frozen=True)
-class Review:
+class Review(Immutable):
     kind: str
     outcome: str
     notes: str | None = None
@@ -155,7 +156,7 @@ class Review:
 
 
 @dataclass(frozen=True)
-class CarePlan:
+class CarePlan(Immutable):
     """Goals, agreed interventions (SNOMED coded where possible), named worker, next review."""
 
     goals: tuple[str, ...]
@@ -175,7 +176,7 @@ class CarePlan:
 
 
 @dataclass(frozen=True)
-class Discharge:
+class Discharge(Immutable):
     exit_reason: str
     destination: str | None = None
     notes: str | None = None

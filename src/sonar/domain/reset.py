@@ -7,11 +7,14 @@ involved with the person and every family member they consented to tell.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sonar.domain import codes
 from sonar.domain.errors import InvalidValue, raise_all
+from sonar.domain.values import Immutable
 
 APPOINTMENT_KIND = codes.ValueSet("appointment_kind", {
     "probation": "Probation", "drug_alcohol_service": "Drug and alcohol service",
@@ -33,7 +36,7 @@ def _words(value: str | None, field: str, limit: int = 200, *, required: bool = 
 
 
 @dataclass(frozen=True)
-class MedicineSupply:
+class MedicineSupply(Immutable):
     """A medicine supplied on release, e.g. up to 28 days, or OST prescription bridging."""
 
     name: str
@@ -47,7 +50,7 @@ class MedicineSupply:
 
 
 @dataclass(frozen=True)
-class ReleasePlan:
+class ReleasePlan(Immutable):
     """Planned up to 12 weeks before release; revised, never overwritten."""
 
     expected_release_date: date
@@ -76,7 +79,7 @@ class ReleasePlan:
 
 
 @dataclass(frozen=True)
-class Appointment:
+class Appointment(Immutable):
     appointment_id: str
     kind: str
     agency: str
@@ -106,3 +109,6 @@ class DiaryEntry:
     status: str = "booked"
     confirmed_by: str | None = None
     reason: str | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DiaryEntry:
+        return copy.copy(self)  # every field holds an immutable value

@@ -9,9 +9,11 @@ recorded them in the patient's stream, which is how they are later marked in err
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sonar.domain.attribution import clinical_day
 from sonar.domain.errors import IllegalStep
@@ -54,6 +56,9 @@ class Entry:
     in_error: str | None = None
     flags: tuple[str, ...] = ()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Entry:
+        return copy.copy(self)  # every field holds an immutable value
+
 
 @dataclass
 class Episode:
@@ -73,6 +78,11 @@ class Episode:
 
     def __post_init__(self) -> None:
         self.entries: list[Entry] = []
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Episode:
+        clone = copy.copy(self)  # the other fields hold immutable values
+        clone.entries = [copy.copy(e) for e in self.entries]
+        return clone
 
     # --- guards -------------------------------------------------------------------------
 

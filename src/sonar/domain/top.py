@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from sonar.domain import codes
 from sonar.domain.errors import InvalidValue, raise_all
+from sonar.domain.values import Immutable
 
 TopValue = int | float | bool | None
 
@@ -26,7 +27,7 @@ class ItemKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class TopItem:
+class TopItem(Immutable):
     code: str
     label: str
     section: str
@@ -131,7 +132,7 @@ def _normalise(code: str, value: TopValue) -> TopValue:
 
 
 @dataclass(frozen=True)
-class TopAnswers:
+class TopAnswers(Immutable):
     """The answered items of one TOP; an absent item was not answered."""
 
     values: Mapping[str, TopValue]
@@ -176,7 +177,7 @@ class TopAnswers:
 
 
 @dataclass(frozen=True)
-class Top:
+class Top(Immutable):
     """One completed TOP: its stage, whether it asks about the 4 weeks before custody, answers."""
 
     stage: str
