@@ -32,6 +32,7 @@ class Server:
     url: str
     username: str
     password: str
+    elsewhere: str = "clinician-hull"  # a prison clinician at HMP Hull: no relationship
 
     def api_token(self) -> str:
         """A bearer token for checking, through the API, what the UI did."""
@@ -61,10 +62,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
            "SONAR_AUTH_SECRET": "browser-test-signing-secret-0123456789abcdef"}
     env.pop("SONAR_DATABASE_URL", None)
     sonar = str(Path(sys.executable).with_name("sonar"))
-    subprocess.run(  # noqa: S603 - our own console script
-        [sonar, "users", "add", "nurse-ui", "--role", "sms_worker", "--org",
-         "HMP Leeds Healthcare", "--site", "HMP Leeds", "--password-stdin"],
-        input=PASSWORD + "\n", text=True, env=env, check=True, capture_output=True)
+    for user, role, site in (("nurse-ui", "sms_worker", "HMP Leeds"),
+                             ("clinician-hull", "prison_clinician", "HMP Hull")):
+        subprocess.run(  # noqa: S603 - our own console script
+            [sonar, "users", "add", user, "--role", role, "--org", f"{site} Healthcare",
+             "--site", site, "--password-stdin"],
+            input=PASSWORD + "\n", text=True, env=env, check=True, capture_output=True)
     port = _free_port()
     proc = subprocess.Popen([sonar, "serve", "--host", "127.0.0.1", "--port", str(port)],  # noqa: S603
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

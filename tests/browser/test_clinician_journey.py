@@ -25,11 +25,11 @@ def _prison_number() -> str:
     return f"A{next(_numbers)}BC"
 
 
-def _signed_in(browser: Browser, server: Server) -> Page:
+def _signed_in(browser: Browser, server: Server, username: str = "") -> Page:
     page = browser.new_context(base_url=server.url, bypass_csp=True).new_page()
     page.goto("/ui/caseload")
     expect(page).to_have_url(f"{server.url}/ui/sign-in")
-    page.get_by_label("Username").fill(server.username)
+    page.get_by_label("Username").fill(username or server.username)
     page.get_by_label("Password").fill(server.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="My caseload")).to_be_visible()

@@ -16,7 +16,9 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sonar.ui._pages import SignInNeeded, router
+from sonar.ui import _pages, _record, _reports
+from sonar.ui._csrf import Forged
+from sonar.ui._web import SignInNeeded, render
 
 __all__ = ["create_ui", "mount_ui"]
 
@@ -25,13 +27,18 @@ def create_ui(api: ASGIApp) -> FastAPI:
     """The UI app; its pages call ``api`` in-process over HTTP."""
     ui = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     ui.state.api = api
-    ui.include_router(router)
+    for pages in (_pages.router, _record.router, _reports.router):  # /patients/search first
+        ui.include_router(pages)
     ui.mount("/ui/static", StaticFiles(directory=Path(__file__).with_name("static")),
              name="ui-static")
 
     @ui.exception_handler(SignInNeeded)
     def _sign_in(request: Request, exc: Exception) -> RedirectResponse:
         return RedirectResponse("/ui/sign-in", status_code=303)
+
+    @ui.exception_handler(Forged)
+    def _forged(request: Request, exc: Exception) -> Response:
+        return render(request, "forged.html", 403)
 
     @ui.middleware("http")
     async def _headers(request: Request,

@@ -73,6 +73,21 @@ class Api:
         async with self._client() as client:
             return _answer(await client.get(path, params=_drop_none(params or {})))
 
+    async def items(self, path: str, params: dict[str, Any] | None = None,
+                    most: int = 2000) -> tuple[ApiAnswer, list[Any]]:
+        """Every item of a paged list (up to ``most``); the first refusal ends the walk."""
+        found: list[Any] = []
+        query = {**(params or {}), "limit": 500, "offset": 0}
+        while True:
+            answer = await self.get(path, query)
+            if not answer.ok:
+                return answer, found
+            found += answer.body.get("items", [])
+            following = answer.body.get("next_offset")
+            if following is None or len(found) >= most:
+                return answer, found[:most]
+            query["offset"] = following
+
     async def post(self, path: str, body: dict[str, Any]) -> ApiAnswer:
         async with self._client() as client:
             return _answer(await client.post(path, json=body))

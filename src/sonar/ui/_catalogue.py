@@ -11,6 +11,18 @@ from dataclasses import dataclass
 from sonar.domain import codes
 from sonar.domain.top import TOP_ITEMS, TOP_STAGE, ItemKind
 from sonar.ui._forms import Field, Form, Kind, Section, options
+from sonar.ui._pathway_forms import (
+    APPOINTMENT,
+    BREAK_GLASS,
+    BRIEF_INTERVENTION,
+    CARE_PLAN,
+    CASELOAD_ASSIGNMENT,
+    DISCHARGE,
+    DUAL_DIAGNOSIS,
+    RECEPTION_SCREEN,
+    RELEASE_PLAN,
+    RISK_ASSESSMENT,
+)
 
 SIGN_IN = Form("Sign in to SONAR", (Section("", (
     Field("username", "Username", required=True, width="w-20"),
@@ -45,6 +57,7 @@ class Step:
     form: Form
     api: str  # under /api/v1/patients/{patient_id}; ``{episode}`` for episode steps
     done: str  # the confirmation shown on the record afterwards
+    link: str = ""  # the record page's link to this step; "" when not offered there
 
     @property
     def episodic(self) -> bool:
@@ -79,7 +92,10 @@ STEPS: dict[str, Step] = {s.slug: s for s in (
     Step("reception", Form("Receive into prison", (Section("", (
         Field("establishment", "Establishment", required=True, width="w-20"),
         Field("prison_number", "Prison number", hint="For example, A1234BC", width="w-10"),
-    )),), "Record reception"), "/custody/prison-receptions", "Reception into prison recorded"),
+    )),), "Record reception"), "/custody/prison-receptions", "Reception into prison recorded",
+        "Receive into prison"),
+    Step("reception-screen", RECEPTION_SCREEN, "/reception-screens",
+         "Reception health screen recorded", "Record the reception health screen"),
     Step("referral", Form("Refer to substance misuse services", (Section("", (
         Field("source", "Referral source", Kind.SELECT, options(codes.REFERRAL_SOURCE.terms),
               required=True),
@@ -88,20 +104,38 @@ STEPS: dict[str, Step] = {s.slug: s for s in (
               options(codes.INJECTING_STATUS.terms), required=True),
         Field("previously_treated", "Previously treated for substance misuse", Kind.CHECKBOX),
         Field("notes", "Notes", Kind.TEXTAREA),
-    )),), "Refer"), "/referrals", "Referral recorded"),
+    )),), "Refer"), "/referrals", "Referral recorded", "Refer to substance misuse services"),
+    Step("release-plan", RELEASE_PLAN, "/release-plans", "Release plan recorded",
+         "Plan release"),
+    Step("appointment", APPOINTMENT, "/appointments", "Appointment booked",
+         "Book an appointment after release"),
+    Step("break-glass", BREAK_GLASS, "/break-glass", "Break-glass access granted"),
     Step("referral-outcome", Form("Referral outcome", (Section("", (
         Field("outcome", "Outcome", Kind.SELECT, options(codes.REFERRAL_OUTCOME.terms),
               required=True),
         Field("referred_to", "Referred on to (if onward referral)", width="w-20"),
         Field("reason", "Reason", Kind.TEXTAREA),
-    )),), "Record outcome"), "/episodes/{episode}/referral-outcome", "Referral outcome recorded"),
-    Step("top", TOP, "/episodes/{episode}/tops", "TOP recorded"),
+    )),), "Record outcome"), "/episodes/{episode}/referral-outcome", "Referral outcome recorded",
+        "Record the referral outcome"),
+    Step("dual-diagnosis", DUAL_DIAGNOSIS, "/episodes/{episode}/dual-diagnoses",
+         "Dual diagnosis recorded", "Record dual diagnosis"),
+    Step("risk-assessment", RISK_ASSESSMENT, "/episodes/{episode}/risk-assessments",
+         "Risk assessment recorded", "Assess risk"),
+    Step("caseload-assignment", CASELOAD_ASSIGNMENT, "/episodes/{episode}/caseload-assignments",
+         "Caseload assigned", "Assign to a caseload"),
+    Step("brief-intervention", BRIEF_INTERVENTION, "/episodes/{episode}/brief-interventions",
+         "Brief intervention recorded", "Record a brief intervention"),
+    Step("top", TOP, "/episodes/{episode}/tops", "TOP recorded", "Record a TOP"),
     Step("review", Form("Review", (Section("", (
         Field("kind", "Review", Kind.SELECT, options(codes.REVIEW_KIND.terms), required=True),
         Field("outcome", "Outcome", Kind.SELECT, options(codes.REVIEW_OUTCOME.terms),
               required=True),
         Field("notes", "Notes", Kind.TEXTAREA),
-    )),), "Record review"), "/episodes/{episode}/reviews", "Review recorded"),
+    )),), "Record review"), "/episodes/{episode}/reviews", "Review recorded", "Record a review"),
+    Step("care-plan", CARE_PLAN, "/episodes/{episode}/care-plans", "Care plan saved",
+         "Revise the care plan"),
+    Step("discharge", DISCHARGE, "/episodes/{episode}/discharge", "Episode discharged",
+         "Discharge"),
 )}
 
 
