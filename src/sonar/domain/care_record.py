@@ -425,9 +425,11 @@ class CareRecord(Aggregate):
         reason: str
 
         def apply(self, aggregate: CareRecord) -> None:
-            entry = aggregate.find_entry(self.entry_version)
-            if entry is not None:  # always found: checked by mark_entered_in_error
-                entry.in_error = self.reason
+            for entries in (aggregate.screens, *(e.entries for e in aggregate.episodes)):
+                for i, entry in enumerate(entries):
+                    if entry.version == self.entry_version:
+                        entries[i] = replace(entry, in_error=self.reason)
+                        return
 
     def find_entry(self, version: int) -> Entry | None:
         for entry in self.screens:

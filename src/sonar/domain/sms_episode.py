@@ -30,6 +30,7 @@ from sonar.domain.pathway import (
 )
 from sonar.domain.review_schedule import REVIEW_ORDER, review_due_dates
 from sonar.domain.top import Top
+from sonar.domain.values import Immutable
 
 EntryValue = (
     ReceptionScreen | DualDiagnosis | RiskAssessment | BriefIntervention | Top | Review | CarePlan
@@ -46,18 +47,17 @@ class EpisodeStatus(StrEnum):
 ACTIVE_STATUSES = frozenset({EpisodeStatus.REFERRED, EpisodeStatus.OPEN})
 
 
-@dataclass
-class Entry:
-    """One clinical entry in an episode; ``in_error`` holds the correction's reason."""
+@dataclass(frozen=True)
+class Entry(Immutable):
+    """One clinical entry in an episode; ``in_error`` holds the correction's reason.
+
+    Frozen: marking it in error replaces it, so copies of a record can share entries."""
 
     version: int
     occurred_at: datetime
     value: EntryValue
     in_error: str | None = None
     flags: tuple[str, ...] = ()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Entry:
-        return copy.copy(self)  # every field holds an immutable value
 
 
 @dataclass
@@ -81,7 +81,7 @@ class Episode:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Episode:
         clone = copy.copy(self)  # the other fields hold immutable values
-        clone.entries = [copy.copy(e) for e in self.entries]
+        clone.entries = list(self.entries)  # entries are immutable
         return clone
 
     # --- guards -------------------------------------------------------------------------
