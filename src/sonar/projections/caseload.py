@@ -26,16 +26,17 @@ class CaseloadProjection(Projection):
     tables: ClassVar[tuple[str, ...]] = ("episode",)
 
     def handle(self, tx: Tx, t: Tables, changes: Sequence[Change]) -> None:
-        touched: dict[tuple[str, int], dict[str, Any]] = {}
+        # The record is shared and ends the batch in its final state: one row per episode,
+        # computed once. The site is where the person was at its first change (the referral).
+        touched: dict[tuple[str, int], tuple[CareRecord, str | None]] = {}
         for change in changes:
             number = getattr(change.event, "episode", None)
             if isinstance(number, int):
                 key = (str(change.record.id), number)
-                # The site is where the person was at the first change (the referral).
-                site = touched[key]["site"] if key in touched else change.location
-                touched[key] = _row(change.record, change.record.episode(number), site)
-        upsert_rows(tx, t["episode"], ["patient_id", "episode"], list(touched.values()),
-                    keep=["site"])
+                touched.setdefault(key, (change.record, change.location))
+        rows = [_row(record, record.episode(number), site)
+                for (_, number), (record, site) in touched.items()]
+        upsert_rows(tx, t["episode"], ["patient_id", "episode"], rows, keep=["site"])
 
 
 def _row(record: CareRecord, episode: Episode, location: str | None) -> dict[str, Any]:

@@ -101,7 +101,7 @@ class OutcomesProjection(Projection):
     tables: ClassVar[tuple[str, ...]] = ("referral", "coded_activity", "top_change")
 
     def handle(self, tx: Tx, t: Tables, changes: Sequence[Change]) -> None:
-        referrals: dict[tuple[str, int], dict[str, Any]] = {}
+        referrals: dict[tuple[str, int], tuple[CareRecord, Episode, str | None]] = {}
         tops: dict[tuple[str, int], tuple[CareRecord, Episode]] = {}
         coded: list[dict[str, Any]] = []
         for change in changes:
@@ -110,9 +110,8 @@ class OutcomesProjection(Projection):
             number = getattr(event, "episode", None)
             if isinstance(number, int):
                 episode = record.episode(number)
-                key = (pid, number)
-                site = referrals[key]["site"] if key in referrals else change.location
-                referrals[key] = _referral_row(record, episode, site)
+                # One row per episode from its final state; the site from its first change.
+                referrals.setdefault((pid, number), (record, episode, change.location))
                 if isinstance(event, CareRecord.TopRecorded):
                     tops[(pid, number)] = (record, episode)
             at = event.attribution.occurred_at
@@ -129,18 +128,26 @@ class OutcomesProjection(Projection):
                 for episode in record.episodes:
                     if any(e.version == event.entry_version for e in episode.entries):
                         tops[(pid, episode.number)] = (record, episode)
-        upsert_rows(tx, t["referral"], ["patient_id", "episode"], list(referrals.values()),
-                    keep=["site"])
+        upsert_rows(tx, t["referral"], ["patient_id", "episode"],
+                    [_referral_row(*found) for found in referrals.values()], keep=["site"])
         upsert_rows(tx, t["coded_activity"], ["patient_id", "entry_version", "seq"], coded)
+        if not tops:
+            return
+        patients = sorted({pid for pid, _ in tops})
+        sites = {(r["patient_id"], r["episode"]): r["site"] for r in tx.fetchall(
+            f"SELECT patient_id, episode, site FROM {t['referral']} "
+            f"WHERE patient_id IN ({', '.join('?' for _ in patients)})", patients)}
+        changed, gone = [], []
         for (pid, number), (record, episode) in tops.items():
-            site = tx.fetchall(f"SELECT site FROM {t['referral']} "
-                               "WHERE patient_id = ? AND episode = ?", [pid, number])
-            row = top_change_row(record, episode, site[0]["site"] if site else None)
+            row = top_change_row(record, episode, sites.get((pid, number)))
             if row is None:
-                tx.execute(f"DELETE FROM {t['top_change']} "
-                           "WHERE patient_id = ? AND episode = ?", [pid, number])
+                gone.append([pid, number])
             else:
-                upsert_rows(tx, t["top_change"], ["patient_id", "episode"], [row])
+                changed.append(row)
+        upsert_rows(tx, t["top_change"], ["patient_id", "episode"], changed)
+        if gone:
+            tx.executemany(f"DELETE FROM {t['top_change']} "
+                           "WHERE patient_id = ? AND episode = ?", gone)
 
 
 def _referral_row(record: CareRecord, episode: Episode,

@@ -9,6 +9,7 @@ times are stored as UTC ISO-8601 text (which sorts correctly) and JSON as text.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -64,6 +65,9 @@ class Tx(Protocol):
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
+    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str],
+               keep: Sequence[str], rows: Sequence[Sequence[Any]]) -> None: ...
+
 
 class ReadStore(Protocol):
     dialect: Dialect
@@ -96,6 +100,10 @@ class _SqliteTx:
         cursor = self.conn.execute(sql, [_sqlite_param(p) for p in params])
         names = [d[0] for d in cursor.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str],
+               keep: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        self.executemany(upsert_sql(table, columns, key, keep), rows)
 
 
 class SqliteReadStore:
@@ -160,6 +168,33 @@ class _PgTx:
         return self.conn.execute(sql.replace("?", "%s"), [_pg_param(p) for p in params]
                                  ).fetchall()
 
+    STAGE_FROM = 100  # rows; fewer go straight in with INSERT ... ON CONFLICT
+
+    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str],
+               keep: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Large batches (catch-up, rebuilds) are copied into a temporary table with COPY,
+        then upserted from it in one statement: same result, a fraction of the round trips."""
+        if len(rows) < self.STAGE_FROM:
+            self.executemany(upsert_sql(table, columns, key, keep), rows)
+            return
+        at, kept = [columns.index(k) for k in key], [columns.index(k) for k in keep]
+        last: dict[tuple[Any, ...], Sequence[Any]] = {}
+        for row in rows:  # as if one by one: the last row per key, ``keep`` from the first
+            k = tuple(row[i] for i in at)
+            first = last.get(k)
+            last[k] = row if first is None else [
+                first[i] if i in kept else v for i, v in enumerate(row)]
+        stage = "stage_" + re.sub(r"\W", "_", table)
+        names = ", ".join(columns)
+        self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) "
+                          "ON COMMIT DELETE ROWS")
+        with self.conn.cursor() as cursor:
+            with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+                for row in last.values():
+                    copy.write_row([_pg_param(p) for p in row])
+            cursor.execute(_upsert_from(table, stage, columns, key, keep))
+            cursor.execute(f"TRUNCATE {stage}")
+
 
 class PostgresReadStore:
     """Read models in the PostgreSQL database (and schema) that holds the event log."""
@@ -219,9 +254,16 @@ def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str],
             f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
 
 
+def _upsert_from(table: str, stage: str, columns: Sequence[str], key: Sequence[str],
+                 keep: Sequence[str]) -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in (*key, *keep))
+    names = ", ".join(columns)
+    return (f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
+
+
 def upsert_rows(tx: Tx, table: str, key: Sequence[str], rows: Sequence[Mapping[str, Any]],
                 keep: Sequence[str] = ()) -> None:
     if rows:
         columns = list(rows[0])
-        tx.executemany(upsert_sql(table, columns, key, keep),
-                       [[r[c] for c in columns] for r in rows])
+        tx.upsert(table, columns, key, keep, [[r[c] for c in columns] for r in rows])

@@ -1,0 +1,45 @@
+"""Upserts on both read stores, small (INSERT ... ON CONFLICT) and large (PostgreSQL stages
+the rows with COPY): the same rows result, the last row per key wins, ``keep`` columns
+keep their first value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sonar.bootstrap import build_read_store
+from sonar.config import Settings
+from sonar.projections.store import Json, as_json, ddl, upsert_rows
+
+
+@pytest.mark.parametrize("size", [10, 250])
+def test_upserts_give_the_same_rows_whatever_the_batch_size(store_settings: Settings,
+                                                            size: int) -> None:
+    store = build_read_store(store_settings)
+    table = f"t_upsert_{size}"
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    try:
+        with store.transaction() as tx:
+            tx.execute(ddl(f"CREATE TABLE {table} (k TEXT, n INTEGER, site TEXT, at {{ts}}, "
+                           "body {json}, PRIMARY KEY (k, n))", store.dialect))
+
+        def rows(version: int) -> list[dict[str, object]]:
+            return [{"k": f"p{i % 7}", "n": i, "site": f"site-{version}",
+                     "at": at + timedelta(minutes=i), "body": Json({"v": version, "i": i})}
+                    for i in range(size)]
+
+        with store.transaction() as tx:
+            upsert_rows(tx, table, ["k", "n"], rows(1) + rows(2)[:3], keep=["site"])
+        with store.transaction() as tx:
+            upsert_rows(tx, table, ["k", "n"], rows(3), keep=["site"])
+        found = store.fetchall(f"SELECT * FROM {table} ORDER BY n")  # noqa: S608 - ours
+        assert len(found) == size
+        assert {r["site"] for r in found} == {"site-1"}  # kept from the first insert
+        bodies = [as_json(r["body"]) for r in found]
+        assert [b["v"] for b in bodies] == [3] * size  # the last write wins
+        assert [b["i"] for b in bodies] == list(range(size))
+    finally:
+        with store.transaction() as tx:
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
+        store.close()
