@@ -5,14 +5,23 @@ for a bounded time); the in-process runner (``runner.start()``) keeps every read
 to date; an observer thread takes each acknowledged position and calls
 ``runner.wait_for(position)``, recording the time from acknowledgement to the moment every
 read model includes it. If SONAR cannot accept the offered rate, the achieved rate says so.
+
+Each rate is measured twice: with the runner in the writers' process (``sonar serve``'s
+default) and with the read models kept by ``sonar worker --source log`` in its own process
+(SONAR_PROJECTIONS_EXTERNAL; woken by the log's NOTIFY), the writers' process only watching
+the read models' positions.
 """
 
 from __future__ import annotations
 
+import os
 import queue
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from bench.common import (
     Result,
@@ -32,17 +41,32 @@ WRITERS = 8
 PATIENTS_PER_WRITER = 3
 
 
-def _measure(url: str, rate: int, seconds: float, log: Callable[[str], None]) -> Result:
+def _worker(url: str, schema: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SONAR_DATABASE_URL": url, "SONAR_DATABASE_SCHEMA": schema,
+           "SONAR_LOG_FORMAT": "json"}
+    return subprocess.Popen([str(Path(sys.executable).with_name("sonar")), "worker",
+                             "--source", "log", "--interval", "1"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _measure(url: str, rate: int, seconds: float, log: Callable[[str], None],
+             external: bool) -> Result:
     with scratch_schema(url, "lag") as schema:
-        settings = settings_for(url, schema, pool_size=WRITERS + 4)
+        settings = settings_for(url, schema, pool_size=WRITERS + 4).model_copy(
+            update={"projections_external": external})
         app = sonar_app(url, schema, pool_size=WRITERS + 4)
         store = build_read_store(settings)
         runner = build_runner(settings, app, store)
         runner.migrate()
         patients = [[open_patient(app, context(w), w * 100 + k)
                      for k in range(PATIENTS_PER_WRITER)] for w in range(WRITERS)]
-        runner.catch_up()
-        runner.start()
+        worker = _worker(url, schema) if external else None
+        if worker is None:
+            runner.catch_up()
+            runner.start()
+        elif not runner.wait_for(app.position(), timeout=60):
+            worker.kill()
+            raise RuntimeError("sonar worker did not catch up within 60 s")
         acks: queue.Queue[tuple[int, float] | None] = queue.Queue()
         lags: list[float] = []
         errors: list[str] = []
@@ -88,11 +112,16 @@ def _measure(url: str, rate: int, seconds: float, log: Callable[[str], None]) ->
         acks.put(None)
         watcher.join(timeout=30)
         runner.stop()
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
         store.close()
         app.close()
     achieved = len(lags) / elapsed if elapsed > 0 else 0.0
     log(f"lag @{rate}/s: achieved {achieved:.0f}/s, {len(errors)} errors")
-    return Result(f"lag @{rate}/s", "SONAR (runner.start + wait_for)", achieved, "cmd/s",
+    system = ("SONAR (sonar worker process)" if external
+              else "SONAR (runner.start + wait_for)")
+    return Result(f"lag @{rate}/s", system, achieved, "cmd/s",
                   p50(lags), percentile(lags, 0.99), len(lags),
                   {"offered_per_s": rate, "errors": len(errors),
                    "first_error": errors[0] if errors else ""},
@@ -103,5 +132,6 @@ def run(url: str, sizes: Sizes, log: Callable[[str], None]) -> list[Result]:
     results = []
     for rate in sizes.lag_rates:
         log(f"lag: {rate} commands/s for {sizes.lag_seconds:g} s")
-        results.append(_measure(url, rate, sizes.lag_seconds, log))
+        for external in (False, True):
+            results.append(_measure(url, rate, sizes.lag_seconds, log, external))
     return results

@@ -11,6 +11,7 @@ from sonar.integration.notifications import (
     SmtpChannel,
     WebhookChannel,
 )
+from sonar.projections.log_listener import LogListener
 from sonar.projections.registry import all_projections
 from sonar.projections.runner import ProjectionRunner
 from sonar.projections.store import PostgresReadStore, ReadStore, SqliteReadStore
@@ -32,8 +33,20 @@ def build_read_store(settings: Settings) -> ReadStore:
 
 
 def build_runner(settings: Settings, application: SonarApplication,
-                 store: ReadStore | None = None) -> ProjectionRunner:
-    return ProjectionRunner(application, store or build_read_store(settings), all_projections())
+                 store: ReadStore | None = None, *, worker: bool = False) -> ProjectionRunner:
+    """The projection runner; in ``sonar serve`` with SONAR_PROJECTIONS_EXTERNAL it only
+    watches the read models that ``sonar worker`` (``worker=True``) keeps."""
+    return ProjectionRunner(application, store or build_read_store(settings), all_projections(),
+                            external=settings.projections_external and not worker)
+
+
+def build_log_listener(settings: Settings, application: SonarApplication,
+                       ) -> LogListener | None:
+    """A NOTIFY listener on the event log (PostgreSQL only; SQLite is polled)."""
+    channel = getattr(application.recorder, "channel_name", None)
+    if not settings.database_url or not isinstance(channel, str):
+        return None
+    return LogListener(settings.database_url, channel)
 
 
 def build_dispatcher(settings: Settings, application: SonarApplication,

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
         None, description="postgresql://user:password@host:port/db selects PostgreSQL.")
     database_schema: str | None = Field(None, description="PostgreSQL schema for SONAR tables.")
     pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connection pool size.")
+    projections_external: bool = Field(
+        False, description="Leave the read models to `sonar worker --source log` (its own "
+        "process, woken by the log's NOTIFY); `sonar serve` then only reads them.")
     record_cache_size: int = Field(
         1000, ge=0, le=100_000,
         description="Care records kept in memory between commands (reads first apply any "

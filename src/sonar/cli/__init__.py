@@ -59,10 +59,12 @@ def serve(
         _seed(demo_patients)
     runner = build_runner(settings, application)
     runner.migrate()
-    runner.catch_up()
+    if not runner.external:  # else `sonar worker` keeps the read models
+        runner.catch_up()
     if demo_patients and settings.environment == "development":
         _demo_user(runner.store, f"http://{host or settings.host}:{port or settings.port}/ui")
-    runner.start()
+    if not runner.external:
+        runner.start()
     stop = threading.Event()
     threading.Thread(target=_missed_appointments, args=(application, runner, stop, settings),
                      name="sonar-scheduler", daemon=True).start()

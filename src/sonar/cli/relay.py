@@ -89,6 +89,7 @@ def worker(
     """Keep the read models up to date, from the log in-process or from Kafka."""
     from sonar.bootstrap import (  # noqa: PLC0415 - fast --help
         build_application,
+        build_log_listener,
         build_read_store,
         build_runner,
     )
@@ -100,12 +101,16 @@ def worker(
     store = build_read_store(settings)
     try:
         if source is Source.log:
-            runner = build_runner(settings, application, store)
+            runner = build_runner(settings, application, store, worker=True)
             runner.migrate()
+            listener = build_log_listener(settings, application)
             stop = _stop_on_signals()
-            while not stop.is_set():
-                runner.catch_up()
-                stop.wait(interval)
+            try:
+                runner.run_forever(stop, interval, (lambda t: listener.wait(t, stop))
+                                   if listener else None)
+            finally:
+                if listener:
+                    listener.close()
             return
         _kafka_worker(settings, application, store, group, interval, status=status)
     finally:

@@ -56,8 +56,12 @@ class ProjectionRunner:
     """Feeds stored events, in log order, to every projection behind the log's head."""
 
     def __init__(self, app: SonarApplication, store: ReadStore,
-                 projections: Sequence[Projection], *, batch_size: int = 500) -> None:
+                 projections: Sequence[Projection], *, batch_size: int = 500,
+                 external: bool = False) -> None:
+        """``external``: another process (``sonar worker``) keeps the read models; this one
+        only reads them, and ``wait_for`` watches their positions instead of working."""
         self.app, self.store, self.projections = app, store, list(projections)
+        self.external = external
         self.batch_size = batch_size
         self.replicas = RecordReplicas(app)
         self._lock = threading.RLock()
@@ -168,10 +172,15 @@ class ProjectionRunner:
             metas = self._metas().values()
             if metas and min(m.position for m in metas) >= position:
                 return True
+            remaining = deadline - time.monotonic()
+            if self.external:  # another process does the work: watch its positions
+                if remaining <= 0:
+                    return False
+                time.sleep(min(remaining, 0.005))
+                continue
             if self._thread is None:  # no background runner: do the work ourselves
                 self.catch_up()
                 continue
-            remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
             with self._caught_up:  # woken by the runner; re-checks the store every 50 ms
@@ -197,6 +206,22 @@ class ProjectionRunner:
 
         self._thread = threading.Thread(target=loop, name="sonar-projections", daemon=True)
         self._thread.start()
+
+    def run_forever(self, stop: threading.Event, interval: float = 0.5,
+                    wake: Callable[[float], object] | None = None) -> None:
+        """Keep every read model up to date until ``stop`` (``sonar worker``): catch up, then
+        wait for ``wake`` (e.g. the log's NOTIFY) or ``interval``, whichever is first."""
+        while not stop.is_set():
+            try:
+                self.catch_up()
+            except Exception as exc:  # the store is away: retried after the interval
+                log.error("projection_runner_error", error_type=type(exc).__name__)
+                stop.wait(interval)
+                continue
+            if wake is None:
+                stop.wait(interval)
+            else:
+                wake(interval)
 
     def stop(self) -> None:
         self._stop.set()
