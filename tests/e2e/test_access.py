@@ -54,13 +54,16 @@ def test_a_clinician_elsewhere_is_refused_until_they_break_glass(client: TestCli
     banner = client.get(f"/api/v1/patients/{pid}/record",
                         params={"min_position": glass.json()["position"]}).json()
     assert "break_glass" in banner["alerts"]
+    assert banner["break_glass_until"] is None  # the Leeds worker did not break glass
+    theirs = client.get(f"/api/v1/patients/{pid}/record", headers=hull).json()
+    assert theirs["break_glass_until"] == glass.json()["expires_at"]
     clock.advance(hours=4, minutes=1)
     assert record(client, pid, hull) == 403
     auditor = sign_in(client, user_for("auditor"))
     log = client.get("/api/v1/audit/access", params={"patient_id": pid},
                      headers=auditor).json()["items"]
     hull_reads = [(e["status"], e["break_glass"]) for e in log if e["actor_id"] == HULL.username]
-    assert hull_reads == [(403, False), (200, True), (403, False)]
+    assert hull_reads == [(403, False), (200, True), (200, True), (403, False)]
 
 
 def test_staff_keep_access_for_the_window_after_the_patient_leaves(client: TestClient,

@@ -76,6 +76,23 @@ def test_timeline_shows_attribution_and_entries_in_error(client: TestClient) -> 
     assert [i["event_type"] for i in only["items"]] == ["ReferredToSms"]
 
 
+def test_timeline_by_clinical_day(client: TestClient, clock: FakeClock) -> None:
+    pid = received_and_referred(client)  # 2 March 2026
+    clock.advance(days=2, hours=14)  # 23:00 on 4 March in England (GMT)
+    late = post(client, f"/{pid}/episodes/1/dual-diagnoses", {"status": "yes"}).json()
+    clock.advance(hours=2)  # 01:00 on 5 March
+    last = post(client, f"/{pid}/episodes/1/dual-diagnoses", {"status": "no"}).json()
+    on_4th = get(client, f"/patients/{pid}/timeline", min_position=last["position"],
+                 **{"from": "2026-03-04", "to": "2026-03-04"}).json()["items"]
+    assert [i["version"] for i in on_4th] == [late["position"] and 5]
+    since_3rd = get(client, f"/patients/{pid}/timeline", **{"from": "2026-03-03"}).json()
+    assert len(since_3rd["items"]) == 2
+    assert len(get(client, f"/patients/{pid}/timeline", to="2026-03-02").json()["items"]) == 4
+    backwards = get(client, f"/patients/{pid}/timeline",
+                    **{"from": "2026-03-05", "to": "2026-03-04"})
+    assert (backwards.status_code, backwards.json()["errors"][0]["field"]) == (422, "to")
+
+
 def test_timeline_pages(client: TestClient) -> None:
     pid = received_and_referred(client)
     first = get(client, f"/patients/{pid}/timeline", limit=2, min_position=5).json()
@@ -116,6 +133,8 @@ def test_outcomes_and_continuity_reports(client: TestClient, clock: FakeClock) -
     assert report["discharge_reasons"] == {"transferred_not_in_custody": 1}
     codes = {(c["category"], c["code"]) for c in report["coded_activity"]}
     assert ("referral", "201521000000104") in codes
+    by_site = get(client, "/reports/outcomes/by-site", **period).json()
+    assert by_site["sites"] == {"HMP Leeds": {"accepted": 1}}
     continuity = get(client, "/reports/continuity", **period).json()
     assert continuity["released_with_treatment_need"] == 1
     assert continuity["referred_on_release"] == 1

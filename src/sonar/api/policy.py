@@ -99,6 +99,7 @@ ROUTES: Mapping[tuple[str, str], RouteRule] = {
                                             lists_patients=True, relationship=False),
     ("GET", "/api/v1/reports/workforce"): REPORT,
     ("GET", "/api/v1/reports/outcomes"): REPORT,
+    ("GET", "/api/v1/reports/outcomes/by-site"): REPORT,
     ("GET", "/api/v1/reports/continuity"): REPORT,
     # ReSet: release plan and summary (clinical), the diary (any agency working with them)
     ("POST", _ONE + "/release-plans"): PATHWAY,

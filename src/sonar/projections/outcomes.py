@@ -170,6 +170,20 @@ def _period(column: str, site: str | None, start: datetime, end: datetime,
     return where, params
 
 
+def referral_outcomes_by_site(store: ReadStore, start: datetime,
+                              end: datetime) -> dict[str, dict[str, int]]:
+    """Referral outcomes in [start, end) for every site with a referral, in one query."""
+    where, params = _period("referred_at", None, start, end)
+    by_site: dict[str, dict[str, int]] = {}
+    for r in store.fetchall(
+            f"SELECT COALESCE(site, 'unknown') AS site, COALESCE(outcome, 'awaiting') AS "
+            f"outcome, COUNT(*) AS n FROM rm_referral WHERE {where} "
+            "GROUP BY COALESCE(site, 'unknown'), COALESCE(outcome, 'awaiting') ORDER BY 1, 2",
+            params):
+        by_site.setdefault(r["site"], {})[r["outcome"]] = int(r["n"])
+    return by_site
+
+
 def outcomes(store: ReadStore, start: datetime, end: datetime,
              site: str | None = None) -> dict[str, Any]:
     """Outcome figures for referrals and activity in [start, end), optionally for one site."""

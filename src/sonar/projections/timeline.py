@@ -7,6 +7,7 @@ view can strike it through rather than hide it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sonar.app.record_view import plain
@@ -55,10 +56,17 @@ class TimelineProjection(Projection):
 
 
 def timeline(store: ReadStore, patient_id: str, *, event_types: Sequence[str] = (),
-             episode: int | None = None, limit: int = 100,
+             episode: int | None = None, occurred_from: datetime | None = None,
+             occurred_before: datetime | None = None, limit: int = 100,
              offset: int = 0) -> list[dict[str, Any]]:
     where: list[str] = ["patient_id = ?"]
     params: list[Any] = [patient_id]
+    if occurred_from is not None:
+        where.append("occurred_at >= ?")
+        params.append(occurred_from)
+    if occurred_before is not None:
+        where.append("occurred_at < ?")
+        params.append(occurred_before)
     if event_types:
         where.append(f"event_type IN ({', '.join('?' for _ in event_types)})")
         params += list(event_types)

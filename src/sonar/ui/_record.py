@@ -6,14 +6,14 @@ break-glass instead; while this user's break-glass access lasts, the record says
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
 from sonar.domain.attribution import CLINICAL_TZ
 from sonar.ui import _timeline
-from sonar.ui._api import Api, ApiAnswer
+from sonar.ui._api import ApiAnswer
 from sonar.ui._catalogue import STEPS
 from sonar.ui._pathway_forms import BREAK_GLASS, REFUSALS
 from sonar.ui._web import (
@@ -24,7 +24,6 @@ from sonar.ui._web import (
     render,
     render_form,
     signed_in,
-    user_of,
 )
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -38,17 +37,6 @@ def refused(request: Request, answer: ApiAnswer, patient_id: str) -> Response:
     return render_form(request, BREAK_GLASS, {}, status=403, refusal=REFUSALS[str(rule)],
                        action=f"/ui/patients/{quote(patient_id)}/break-glass",
                        patient_id=None)
-
-
-async def break_glass_until(api: Api, patient_id: str, actor_id: str) -> datetime | None:
-    """When this user's break-glass access to the record ends, if it has not yet."""
-    answer, entries = await api.items(f"{P}/{quote(patient_id)}/timeline",
-                                      {"event_type": "BreakGlassAccessed"})
-    checked(answer)
-    ends = [datetime.fromisoformat(str(e["payload"]["expires_at"])) for e in entries
-            if e.get("actor_id") == actor_id and not e.get("in_error_reason")]
-    latest = max(ends, default=None)
-    return latest if latest is not None and latest > datetime.now(UTC) else None
 
 
 def _clock(moment: datetime) -> str:
@@ -68,10 +56,11 @@ async def record(request: Request, patient_id: str, done: str = "") -> Response:
     wanted, errors = _timeline.parse(request.query_params)
     timeline, entries = await api.items(f"{P}/{quote(patient_id)}/timeline",
                                         {**read, **wanted.api_params()})
-    glass = await break_glass_until(api, patient_id, user_of(request).actor_id)
+    until = found.body.get("break_glass_until")  # this user's, while it runs
+    glass = datetime.fromisoformat(until) if isinstance(until, str) else None
     done_step = STEPS.get(done)
     return render(request, "record.html", patient=found.body, steps=STEPS.values(),
-                  entries=wanted.apply(entries) if checked(timeline).ok else [],
+                  entries=entries if checked(timeline).ok else [],
                   filter_form=_timeline.FILTER, filter=wanted, errors=errors,
                   values=dict(request.query_params),
                   done=done_step.done if done_step else "",

@@ -15,7 +15,7 @@ from sonar.domain.top import SCORE_ITEMS, SUBSTANCES, TOP_ITEMS, TOP_STAGE
 from sonar.ui._charts import Series, bar_chart, line_chart
 from sonar.ui._forms import Field, Form, Kind, Section, place, to_body
 from sonar.ui._record import refused
-from sonar.ui._web import P, checked, problem, reading, render, signed_in, user_of
+from sonar.ui._web import P, checked, problem, reading, render, signed_in
 
 router = APIRouter(prefix="/ui/reports", include_in_schema=False)
 
@@ -24,7 +24,6 @@ PERIOD = Form("Period", (Section("", (
     Field("to", "To", Kind.DATE, hint="Up to and including this date"),
 )),), "Show")
 _OUTCOMES = {**codes.REFERRAL_OUTCOME.terms, "awaiting": "Awaiting outcome"}
-_MOST_SITES = 12  # one API call per site: keep the page quick
 
 
 @router.get("")
@@ -52,30 +51,21 @@ async def workforce(request: Request, within_days: str = "7") -> Response:
                   chart=chart, as_of=answer.body["as_of"])
 
 
-async def _sites(request: Request) -> list[str]:
-    """Sites to compare: where episodes are open (workforce report), and the user's own."""
-    answer = checked(await signed_in(request).get("/api/v1/reports/workforce",
-                                                  reading(request)))
-    found = {r["site"] for r in answer.body["rows"]} if answer.ok else set()
-    return sorted(found | {user_of(request).site})[:_MOST_SITES]
-
-
 @router.get("/outcomes")
 async def outcomes(request: Request) -> Response:
     api = signed_in(request)
     values = dict(request.query_params)
     period, errors = to_body(PERIOD, values)
     by_site: dict[str, dict[str, int]] = {}
-    sites = [] if errors else await _sites(request)
-    for site in sites:
-        answer = checked(await api.get("/api/v1/reports/outcomes",
-                                       {**period, "site": site, **reading(request)}))
+    if not errors:
+        answer = checked(await api.get("/api/v1/reports/outcomes/by-site",
+                                       {**period, **reading(request)}))
         if answer.status == 422:
             errors = place(PERIOD, answer.problems())
-            break
-        if not answer.ok:
+        elif not answer.ok:
             return problem(request, answer)
-        by_site[site] = answer.body["referral_outcomes"]
+        else:
+            by_site = answer.body["sites"]
     sites = list(by_site)
     chart = bar_chart("outcomes-chart", "Referral outcomes by site", sites, [
         Series(label, tuple(by_site[s].get(code, 0) for s in sites))

@@ -1,18 +1,16 @@
 """Timeline filters on the record page: kinds of entry in clinic language, episode, dates.
 
 A kind becomes the API's ``event_type`` filter and the episode its ``episode`` filter;
-the timeline endpoint has no date parameters, so the date range is applied here to the
-API's answer (still only what the API returned to this user).
+the dates its ``from`` and ``to`` (clinical days in England, inclusive).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sonar.domain.attribution import clinical_day
 from sonar.ui._forms import Errors, Field, Form, Kind, Section
 
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -54,14 +52,9 @@ class TimelineFilter:
         return bool(self.kind or self.start or self.end)
 
     def api_params(self) -> dict[str, Any]:
-        return {"event_type": list(KINDS[self.kind][1]) if self.kind in KINDS else None}
-
-    def keeps(self, entry: Mapping[str, Any]) -> bool:
-        day = clinical_day(datetime.fromisoformat(str(entry["occurred_at"])))
-        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
-
-    def apply(self, entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        return [e for e in entries if self.keeps(e)]
+        return {"event_type": list(KINDS[self.kind][1]) if self.kind in KINDS else None,
+                "from": self.start.isoformat() if self.start else None,
+                "to": self.end.isoformat() if self.end else None}
 
 
 def parse(query: Mapping[str, str]) -> tuple[TimelineFilter, Errors]:

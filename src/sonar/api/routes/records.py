@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from sonar.api.deps import AppDep, ReadStoreDep, TodayDep
+from sonar.api.deps import ActorDep, AppDep, ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import page
+from sonar.app.application import SonarApplication
+from sonar.domain.attribution import CLINICAL_TZ, Actor
 from sonar.integration.time_travel import record_as_of
 from sonar.projections import record, timeline
 
@@ -43,6 +45,7 @@ def search(store: ReadStoreDep, today: TodayDep,
 @router.get("/{patient_id}/record",
             summary="The current record (read model), or as it stood at a recorded time")
 def get_record(patient_id: UUID, store: ReadStoreDep, today: TodayDep, application: AppDep,
+               actor: ActorDep,
                as_of: Annotated[AwareDatetime | None, Query(
                    description="Recorded time (ISO 8601 with offset): the record exactly as "
                                "it stood then, replayed from the log.")] = None,
@@ -57,14 +60,38 @@ def get_record(patient_id: UUID, store: ReadStoreDep, today: TodayDep, applicati
     if found is None:
         raise ProblemError(404, "patient.not_found", "Patient not found",
                            f"No care record has id {patient_id}.")
-    return found
+    return {**found, "break_glass_until": _break_glass_until(application, patient_id, actor)}
+
+
+def _break_glass_until(application: SonarApplication, patient_id: UUID,
+                       actor: Actor) -> str | None:
+    """When the caller's break-glass access to this record ends, if it is running now."""
+    until = application.get_record(patient_id).break_glass_grants.get(actor.actor_id)
+    return until.isoformat() if until is not None and until > application.clock() else None
 
 
 @router.get("/{patient_id}/timeline", summary="Every event of the patient, with attribution")
 def get_timeline(patient_id: UUID, store: ReadStoreDep,
                  event_type: Annotated[list[str] | None, Query(max_length=30)] = None,
-                 episode: Annotated[int | None, Query(ge=1)] = None, limit: Limit = 100,
-                 offset: Offset = 0) -> dict[str, Any]:
-    items = timeline.timeline(store, str(patient_id), event_types=event_type or (),
-                              episode=episode, limit=limit + 1, offset=offset)
+                 episode: Annotated[int | None, Query(ge=1)] = None,
+                 start: Annotated[date | None, Query(
+                     alias="from", description="First clinical day (England), inclusive")] = None,
+                 end: Annotated[date | None, Query(
+                     alias="to", description="Last clinical day (England), inclusive")] = None,
+                 limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    if start and end and end < start:
+        raise ProblemError(422, "period.order", "The period is not valid",
+                           "'to' is before 'from'.", errors=[
+                               {"field": "to", "in": "query", "rule": "period.order",
+                                "detail": "'to' must not be before 'from'"}])
+    items = timeline.timeline(
+        store, str(patient_id), event_types=event_type or (), episode=episode,
+        occurred_from=_day_starts(start) if start else None,
+        occurred_before=_day_starts(end + timedelta(days=1)) if end else None,
+        limit=limit + 1, offset=offset)
     return page(items, limit, offset)
+
+
+def _day_starts(day: date) -> datetime:
+    """Midnight in England at the start of ``day`` (clinical days are England's)."""
+    return datetime.combine(day, time(), CLINICAL_TZ)

@@ -63,6 +63,16 @@ def get_outcomes(request: Request, store: ReadStoreDep, today: TodayDep, site: S
     return report
 
 
+@router.get("/reports/outcomes/by-site", summary="Referral outcomes for every site, side by side")
+def get_outcomes_by_site(store: ReadStoreDep, today: TodayDep,
+                         start: Annotated[date | None, Query(alias="from")] = None,
+                         end: Annotated[date | None, Query(alias="to")] = None,
+                         ) -> dict[str, Any]:
+    first, last = _period(start, end, today)
+    return {"from": first.isoformat(), "to": last.isoformat(),
+            "sites": outcomes.referral_outcomes_by_site(store, first, last)}
+
+
 @router.get("/reports/continuity", summary="Continuity of care after release (21 days)",
             responses={200: {"content": CSV}})
 def get_continuity(request: Request, store: ReadStoreDep, today: TodayDep, site: Site = None,
