@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import structlog
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, InternalError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sonar.app.errors import (
@@ -104,8 +106,15 @@ def _problem_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, exc.status, exc.rule, exc.title, exc.detail, **exc.extra)
 
 
+BODY_TOO_LARGE = "sonar.body_too_large"  # scope key: the body limit a request ran past
+
+
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type
+    limit = request.scope.get(BODY_TOO_LARGE)
+    if limit is not None:  # however the framework reported it (e.g. "error parsing the body")
+        return problem(request, 413, "http.413", "Request body too large",
+                       f"Bodies are limited to {limit} bytes.")
     titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large",
               415: "Unsupported media type"}
     return problem(request, exc.status_code, f"http.{exc.status_code}",
@@ -119,11 +128,58 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
                    "SONAR could not complete the request. Quote the correlation id to support.")
 
 
+# SQLSTATEs that mean "the store cannot take writes now", each with a clear rule.
+_READ_ONLY = "25006"  # read_only_sql_transaction: a standby, or default_transaction_read_only
+_DISK_FULL = "53100"  # disk_full: the volume (or tablespace) holding the log is full
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind an error, following eventsourcing's ``from e`` chain."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # bounded: a chain is one or two links
+        if seen is None:
+            return None
+        if isinstance(seen, psycopg.Error):
+            return seen.sqlstate
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("store_unavailable", error_type=type(exc).__name__)
+    sqlstate = _sqlstate(exc)
+    log.warning("store_unavailable", error_type=type(exc).__name__, sqlstate=sqlstate)
+    if sqlstate == _READ_ONLY:
+        return problem(request, 503, "store.read_only", "Record store is read-only",
+                       "The record store accepts no writes at the moment (read-only or "
+                       "failing over); the request was not applied. Retry it later with the "
+                       "same Idempotency-Key.")
+    if sqlstate == _DISK_FULL:
+        return problem(request, 503, "store.full", "Record store is full",
+                       "The record store has no space left; the request was not applied. "
+                       "Retry it later with the same Idempotency-Key.")
     return problem(request, 503, "store.unavailable", "Record store unavailable",
                    "The record store did not answer; the request was not applied. Retry it "
                    "with the same Idempotency-Key.")
+
+
+def _store_internal(request: Request, exc: Exception) -> JSONResponse:
+    """A read-only store surfaces as an "internal" error class (SQLSTATE class 25)."""
+    if _sqlstate(exc) == _READ_ONLY:
+        return _store_unavailable(request, exc)
+    return _unexpected(request, exc)
+
+
+# Store failures, from the event store (eventsourcing) or the read store (psycopg).
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError, InterfaceError, InternalError,
+    psycopg.OperationalError, psycopg.InterfaceError, psycopg.InternalError)
+
+
+def store_problem(request: Request, exc: Exception) -> JSONResponse:
+    """The problem for a store failure caught outside the exception handlers."""
+    if isinstance(exc, InternalError | psycopg.InternalError):
+        return _store_internal(request, exc)
+    return _store_unavailable(request, exc)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -134,4 +190,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _store_unavailable)
     app.add_exception_handler(InterfaceError, _store_unavailable)
+    app.add_exception_handler(InternalError, _store_internal)
+    # The read store (read models, users, access log) uses psycopg directly.
+    app.add_exception_handler(psycopg.OperationalError, _store_unavailable)
+    app.add_exception_handler(psycopg.InterfaceError, _store_unavailable)
+    app.add_exception_handler(psycopg.InternalError, _store_internal)
+    app.add_exception_handler(PoolTimeout, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -7,10 +7,17 @@ from collections.abc import Awaitable, Callable
 from uuid import uuid4
 
 import structlog
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sonar.api.errors import install_problem_handlers, problem
+from sonar.api.errors import (
+    BODY_TOO_LARGE,
+    STORE_ERRORS,
+    install_problem_handlers,
+    problem,
+    store_problem,
+)
 from sonar.api.routes import (
     access,
     access_audit,
@@ -37,6 +44,44 @@ from sonar.ui import mount_ui
 log = structlog.get_logger("sonar.http")
 
 
+class BodyTooLarge(HTTPException):
+    """Raised while a body is read past the limit: answered as a 413 problem (api.errors)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Bodies are limited to {limit} bytes.")
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``limit`` bytes, however they are sent.
+
+    A declared Content-Length is checked up front (``request_context``); this also cuts off a
+    chunked upload, which has none, as soon as the bytes received pass the limit, so no
+    endpoint ever buffers more than that.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # Flagged too: a framework layer may re-wrap the exception on its way out.
+                    scope[BODY_TOO_LARGE] = self.limit
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def create_app(settings: Settings, application: SonarApplication,
                runner: ProjectionRunner) -> FastAPI:
     api = FastAPI(title="SONAR care record", version="1.0.0",
@@ -61,6 +106,8 @@ def create_app(settings: Settings, application: SonarApplication,
     api.middleware("http")(authenticate)
     # The clinicians' web UI at /ui: a client of this API, served beside it.
     mount_ui(api)
+    # Counts every body as it streams in (chunked uploads too), before any endpoint reads it.
+    api.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
 
     @api.get("/health", tags=["operations"], summary="Liveness and store reachability")
     def health() -> JSONResponse:
@@ -83,7 +130,12 @@ def create_app(settings: Settings, application: SonarApplication,
             response: Response = problem(request, 413, "http.413", "Request body too large",
                                          f"Bodies are limited to {settings.max_body_bytes} bytes.")
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except STORE_ERRORS as exc:
+                # Raised in a middleware (e.g. writing the access log), past the app's own
+                # exception handlers: still a retryable 503, never a 500.
+                response = store_problem(request, exc)
         route = request.scope.get("route")
         log.info("request", method=request.method,
                  route=getattr(route, "path", "unmatched"), status=response.status_code,
