@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import structlog
+from eventsourcing.persistence import PersistenceError
+
 from sonar.app.application import Clock, SonarApplication, utc_now
+from sonar.app.errors import READ_ONLY_SQLSTATE, sqlstate_of
 from sonar.config import Settings
 from sonar.integration.notifications import (
     Channel,
@@ -16,12 +20,26 @@ from sonar.projections.registry import all_projections
 from sonar.projections.runner import ProjectionRunner
 from sonar.projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 
+log = structlog.get_logger("sonar.bootstrap")
+
 
 def build_application(settings: Settings, clock: Clock = utc_now) -> SonarApplication:
-    """The application on the store the settings name (SQLite file unless a URL is given)."""
+    """The application on the store the settings name (SQLite file unless a URL is given).
+
+    On a read-only database (a standby, or a store made read-only in an emergency) the
+    tables cannot be created, so it starts without creating them: reads, ``sonar audit
+    verify`` and status work, and writes are refused with a clear 503 until it is writable.
+    """
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SonarApplication(env=settings.event_store_env(), clock=clock)
+    env = settings.event_store_env()
+    try:
+        return SonarApplication(env=env, clock=clock)
+    except PersistenceError as exc:
+        if sqlstate_of(exc) != READ_ONLY_SQLSTATE:
+            raise
+        log.warning("store_read_only_at_start")
+        return SonarApplication(env={**env, "CREATE_TABLE": "n"}, clock=clock)
 
 
 def build_read_store(settings: Settings) -> ReadStore:

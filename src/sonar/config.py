@@ -122,7 +122,7 @@ class Settings(BaseSettings):
                 "POSTGRES_PASSWORD": unquote(url.password or ""),
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
                 "POSTGRES_PRE_PING": "n",  # the recorder retries a dead connection itself
-                "POSTGRES_CONNECT_TIMEOUT": "10",
+                "POSTGRES_CONNECT_TIMEOUT": "5",  # x10 retries: a 503 within a minute
                 "POSTGRES_LOCK_TIMEOUT": "5",
             }
             if self.database_schema:

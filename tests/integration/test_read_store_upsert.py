@@ -43,3 +43,23 @@ def test_upserts_give_the_same_rows_whatever_the_batch_size(store_settings: Sett
         with store.transaction() as tx:
             tx.execute(f"DROP TABLE IF EXISTS {table}")
         store.close()
+
+
+def test_a_nul_character_never_stops_a_read_model_write(store_settings: Settings) -> None:
+    """The domain refuses control characters; should one reach a read model anyway,
+    PostgreSQL (which cannot store NUL) gets a replacement character, not an error."""
+    store = build_read_store(store_settings)
+    try:
+        with store.transaction() as tx:
+            tx.execute(ddl("CREATE TABLE t_nul (k TEXT PRIMARY KEY, site TEXT, body {json})",
+                           store.dialect))
+        with store.transaction() as tx:
+            upsert_rows(tx, "t_nul", ["k"], [{"k": "a", "site": "Leeds\x00",
+                                              "body": Json({"x": "y\x00", "z": "\\u0000"})}])
+        (row,) = store.fetchall("SELECT * FROM t_nul")
+        assert row["site"] in ("Leeds\x00", "Leeds\ufffd")  # SQLite keeps it; PG replaces
+        assert as_json(row["body"])["z"] == "\\u0000"  # a literal backslash-u is just text
+    finally:
+        with store.transaction() as tx:
+            tx.execute("DROP TABLE IF EXISTS t_nul")
+        store.close()

@@ -333,10 +333,6 @@ def test_unicode_edge_cases_are_stored_or_refused_and_never_break_the_read_model
     assert exercise_free_text(target.client, target.app, target.runner, UNICODE[name]) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "finding F1 (/tmp/reliability-findings.md): free text such as 'establishment' accepts "
-    "NUL, which PostgreSQL read models cannot store; the projection runner then fails on "
-    "that event for ever and reads with min_position answer 500/503"))
 def test_a_nul_character_is_refused_or_stored_without_breaking_the_read_models(
         postgres_settings: Settings) -> None:
     """On its own store: an event the read models cannot apply would stall them for ever."""

@@ -14,11 +14,14 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sonar.app.errors import (
+    DISK_FULL_SQLSTATE,
+    READ_ONLY_SQLSTATE,
     ApplicationError,
     ConcurrencyConflict,
     DuplicatePatient,
     IdempotencyKeyReused,
     PatientNotFound,
+    sqlstate_of,
 )
 from sonar.domain.errors import DomainError, IllegalStep, InvalidValue, InvalidValues
 
@@ -129,20 +132,8 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 # SQLSTATEs that mean "the store cannot take writes now", each with a clear rule.
-_READ_ONLY = "25006"  # read_only_sql_transaction: a standby, or default_transaction_read_only
-_DISK_FULL = "53100"  # disk_full: the volume (or tablespace) holding the log is full
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    """The PostgreSQL SQLSTATE behind an error, following eventsourcing's ``from e`` chain."""
-    seen: BaseException | None = exc
-    for _ in range(5):  # bounded: a chain is one or two links
-        if seen is None:
-            return None
-        if isinstance(seen, psycopg.Error):
-            return seen.sqlstate
-        seen = seen.__cause__ or seen.__context__
-    return None
+_READ_ONLY, _DISK_FULL = READ_ONLY_SQLSTATE, DISK_FULL_SQLSTATE
+_sqlstate = sqlstate_of
 
 
 def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:

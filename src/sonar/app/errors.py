@@ -35,3 +35,20 @@ class ConcurrencyConflict(ApplicationError):
 
 class IdempotencyKeyReused(ApplicationError):
     rule = "idempotency_key.reused"
+
+
+READ_ONLY_SQLSTATE = "25006"  # read_only_sql_transaction: a standby, or made read-only
+DISK_FULL_SQLSTATE = "53100"  # disk_full: the volume (or tablespace) holding the log
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind a store error, following eventsourcing's ``from e``."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # bounded: a chain is one or two links
+        if seen is None:
+            return None
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        seen = seen.__cause__ or seen.__context__
+    return None

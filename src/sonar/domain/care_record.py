@@ -51,6 +51,9 @@ def _location(value: str, field: str) -> str:
     if not text or len(text) > 100:
         raise InvalidValue(f"{field} must have 1 to 100 characters.", rule="location.length",
                            field=field)
+    if not text.isprintable():
+        raise InvalidValue(f"{field} contains control characters.",
+                           rule="text.control_characters", field=field)
     return text
 
 

@@ -52,8 +52,34 @@ def _sqlite_param(value: Any) -> Any:
     return value
 
 
+def _no_nul(text: str) -> str:
+    """PostgreSQL text and JSONB cannot hold NUL. The domain refuses control characters in
+    free text; should one ever reach a read model, it is replaced, never allowed to stall
+    the projection runner on one event."""
+    return text.replace("\x00", "\ufffd")
+
+
+def _jsonb_dumps(value: Any) -> str:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if "\\u0000" not in text:  # the usual case: one pass
+        return text
+    return json.dumps(_without_nul(value), separators=(",", ":"), ensure_ascii=False)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return _no_nul(value)
+    if isinstance(value, dict):
+        return {_no_nul(str(k)): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def _pg_param(value: Any) -> Any:
-    return Jsonb(value.value) if isinstance(value, Json) else value
+    if isinstance(value, Json):
+        return Jsonb(value.value, dumps=_jsonb_dumps)
+    return _no_nul(value) if isinstance(value, str) else value
 
 
 class Tx(Protocol):

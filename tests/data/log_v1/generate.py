@@ -20,8 +20,8 @@ from sonar.app.record_view import plain, record_view
 from sonar.bootstrap import build_application
 from sonar.config import Settings
 from sonar.demo import seed_cohort
-from sonar.domain.care_record import CareRecord
 from sonar.domain.attribution import Actor
+from sonar.domain.care_record import CareRecord
 from sonar.domain.identity import Demographics, Identity, NhsNumber
 from sonar.domain.pathway import BriefIntervention, Referral, ReferralOutcome
 from sonar.domain.reset import MedicineSupply, ReleasePlan
