@@ -71,7 +71,9 @@ def run(url: str, sizes: Sizes, log: Callable[[str], None]) -> list[Result]:
         log(f"catch-up: writing {patients * EVENTS_PER_PATIENT:,} events through the "
             "application in bulk")
         started = time.perf_counter()
-        build(app, patients, EVENTS_PER_PATIENT, wave=min(patients, 1000), per_save=5)
+        # Waves of 500 patients: a 5,000-event transaction can hang in psycopg's pipeline
+        # mode (server in ClientRead, client in Pipeline.sync; psycopg issue #685).
+        build(app, patients, EVENTS_PER_PATIENT, wave=min(patients, 500), per_save=5)
         events = app.position()
         write_rate = events / (time.perf_counter() - started)
         app.close()
