@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-from uuid import uuid4
-
 import structlog
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sonar.api.errors import (
     BODY_TOO_LARGE,
-    STORE_ERRORS,
     install_problem_handlers,
-    problem,
-    store_problem,
 )
+from sonar.api.middleware import Authenticate, RequestContext
 from sonar.api.routes import (
     access,
     access_audit,
@@ -32,7 +26,7 @@ from sonar.api.routes import (
     release,
     reports,
 )
-from sonar.api.security import authenticate, authorize
+from sonar.api.security import authorize
 from sonar.app.application import SonarApplication
 from sonar.auth.access_log import AccessLog
 from sonar.auth.tokens import TokenService
@@ -102,8 +96,8 @@ def create_app(settings: Settings, application: SonarApplication,
     for module in (records, patients, custody, pathway, release, my_diary, reports, fhir,
                    ndtms, auth, access, access_audit):
         api.include_router(module.router)
-    # Added before request_context, so it runs inside it (correlation id already bound).
-    api.middleware("http")(authenticate)
+    # Added before RequestContext, so it runs inside it (correlation id already bound).
+    api.add_middleware(Authenticate)
     # The clinicians' web UI at /ui: a client of this API, served beside it.
     mount_ui(api)
     # Counts every body as it streams in (chunked uploads too), before any endpoint reads it.
@@ -118,30 +112,7 @@ def create_app(settings: Settings, application: SonarApplication,
                                 status_code=503)
         return JSONResponse({"status": "ok", "position": position})
 
-    @api.middleware("http")
-    async def request_context(request: Request,
-                              call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        correlation_id = request.headers.get("x-correlation-id", "")[:100] or uuid4().hex
-        request.state.correlation_id = correlation_id
-        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
-        started = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            response: Response = problem(request, 413, "http.413", "Request body too large",
-                                         f"Bodies are limited to {settings.max_body_bytes} bytes.")
-        else:
-            try:
-                response = await call_next(request)
-            except STORE_ERRORS as exc:
-                # Raised in a middleware (e.g. writing the access log), past the app's own
-                # exception handlers: still a retryable 503, never a 500.
-                response = store_problem(request, exc)
-        route = request.scope.get("route")
-        log.info("request", method=request.method,
-                 route=getattr(route, "path", "unmatched"), status=response.status_code,
-                 ms=round((time.perf_counter() - started) * 1000, 1))
-        response.headers["X-Correlation-Id"] = correlation_id
-        structlog.contextvars.clear_contextvars()
-        return response
+    # Outermost: correlation id, declared size, logging, store failures as 503.
+    api.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
 
     return api

@@ -1,11 +1,11 @@
 """Authentication, authorisation and access logging for every request.
 
 Three steps, each in one place:
-- ``authenticate`` (middleware): every path except the public ones needs a valid bearer
-  token, else 401, before routing or body validation can say anything about the path;
+- ``Authenticate`` (ASGI middleware, ``api.middleware``): every path except the public ones
+  needs a valid bearer token, else 401, before routing or body validation can say anything;
 - ``authorize`` (a dependency on every route): the role's right for the route from
   ``api.policy``, then the legitimate relationship with the patient, else 403;
-- after the response, reads of identifiable data are appended to the access log.
+- before a read of identifiable data is answered, it is appended to the access log.
 """
 
 from __future__ import annotations
@@ -13,24 +13,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
 import structlog
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 
-from sonar.api.errors import ProblemError, problem
+from sonar.api.errors import ProblemError
 from sonar.api.policy import RouteRule, allows, rule_for
 from sonar.app.access import decide
 from sonar.app.application import SonarApplication
 from sonar.auth.access_log import AccessLog, AccessRecord
-from sonar.auth.tokens import Principal, TokenRefused, TokenService
+from sonar.auth.tokens import Principal
 from sonar.config import Settings
 from sonar.domain import codes
 
@@ -57,31 +56,6 @@ class PendingAccess:
 
 def _is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
-
-
-async def authenticate(request: Request,
-                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """401 unless the request carries a valid bearer token (public paths excepted)."""
-    if _is_public(request.url.path):
-        return await call_next(request)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return problem(request, 401, "auth.token_required", "Sign in first",
-                       f"Send 'Authorization: Bearer <token>'; get a token from {TOKEN_URL}.")
-    tokens: TokenService = request.app.state.tokens
-    try:
-        principal = await run_in_threadpool(tokens.verify, token.strip())
-    except TokenRefused as refused:
-        log.info("token_refused", rule=refused.rule)
-        return problem(request, 401, refused.rule, "Sign in again", refused.detail)
-    request.state.principal = principal
-    structlog.contextvars.bind_contextvars(actor_id=principal.actor.actor_id,
-                                           role=principal.actor.role)
-    response = await call_next(request)
-    pending: PendingAccess | None = getattr(request.state, "access", None)
-    if pending is not None:
-        response = await _log_access(request, response, pending)
-    return response
 
 
 def get_principal(request: Request) -> Principal:
@@ -166,15 +140,12 @@ async def _at_own_site(request: Request, field: str, principal: Principal) -> bo
         " ".join(place.split()).casefold() == " ".join(principal.actor.site.split()).casefold())
 
 
-async def _log_access(request: Request, response: Response,
-                      pending: PendingAccess) -> Response:
+async def log_access(request: Request, status: int, content_type: str, body: bytes,
+                     pending: PendingAccess) -> None:
+    """Append the access-log entry for a response (raises if the log cannot be written)."""
     patient_ids = pending.patient_ids
-    if pending.lists_patients and response.status_code == 200:
-        chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
-        body = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
-        patient_ids = _listed_patients(body, response.headers.get("content-type", ""))
-        response = Response(body, status_code=response.status_code,
-                            headers=dict(response.headers))
+    if pending.lists_patients and status == 200:
+        patient_ids = _listed_patients(body, content_type)
     purpose = request.headers.get("x-purpose-of-use", "direct_care")
     actor = pending.principal.actor
     application: SonarApplication = request.app.state.application
@@ -184,10 +155,9 @@ async def _log_access(request: Request, response: Response,
         organisation=actor.organisation, site=actor.site,
         purpose=purpose if purpose in codes.PURPOSE_OF_USE else "unrecognised",
         method=request.method, route=pending.route, patient_ids=patient_ids,
-        status=response.status_code, break_glass=pending.break_glass,
+        status=status, break_glass=pending.break_glass,
         correlation_id=getattr(request.state, "correlation_id", ""))
     await run_in_threadpool(access_log.append, entry)
-    return response
 
 
 def _listed_patients(body: bytes, content_type: str) -> tuple[str, ...]:
