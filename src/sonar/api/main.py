@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import structlog
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sonar.api.errors import (
-    BODY_TOO_LARGE,
     install_problem_handlers,
 )
-from sonar.api.middleware import Authenticate, RequestContext
+from sonar.api.middleware import Authenticate, BodySizeLimit, RequestContext
 from sonar.api.routes import (
     access,
     access_audit,
@@ -36,44 +34,6 @@ from sonar.projections.runner import ProjectionRunner
 from sonar.ui import mount_ui
 
 log = structlog.get_logger("sonar.http")
-
-
-class BodyTooLarge(HTTPException):
-    """Raised while a body is read past the limit: answered as a 413 problem (api.errors)."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"Bodies are limited to {limit} bytes.")
-
-
-class BodySizeLimit:
-    """Refuse request bodies over ``limit`` bytes, however they are sent.
-
-    A declared Content-Length is checked up front (``request_context``); this also cuts off a
-    chunked upload, which has none, as soon as the bytes received pass the limit, so no
-    endpoint ever buffers more than that.
-    """
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        received = 0
-
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    # Flagged too: a framework layer may re-wrap the exception on its way out.
-                    scope[BODY_TOO_LARGE] = self.limit
-                    raise BodyTooLarge(self.limit)
-            return message
-
-        await self.app(scope, limited, send)
 
 
 def create_app(settings: Settings, application: SonarApplication,
