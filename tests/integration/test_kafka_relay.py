@@ -310,7 +310,8 @@ def test_two_workers_in_one_group_split_the_partitions_and_build_the_same_read_m
     relay.ensure_ready()  # the topic exists before the group forms
     stores = [build_read_store(store_settings) for _ in range(2)]  # as two processes would
     workers = [KafkaProjectionWorker(app, stores[n], kafka_bootstrap, topic, group_id=group,
-                                     client_id=f"worker-{n}") for n in range(2)]
+                                     client_id=f"worker-{n}", rejoin_after=5.0)
+               for n in range(2)]
     try:
         workers[0].migrate()
         with running(workers[0], 0.2):

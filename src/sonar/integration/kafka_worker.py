@@ -112,7 +112,11 @@ class KafkaProjectionWorker:
     def __init__(self, app: SonarApplication, store: ReadStore, bootstrap: str,
                  topic: str = EVENTS_TOPIC, group_id: str = DEFAULT_GROUP, *,
                  projections: Sequence[Projection] | None = None, client_id: str | None = None,
-                 max_records: int = 500) -> None:
+                 max_records: int = 500, rejoin_after: float | None = 60.0) -> None:
+        """``rejoin_after``: seconds a member may hold no partitions before it leaves and
+        joins the group again (kafka-python was seen to leave a member stranded, without
+        partitions, after a rebalance); None never rejoins. In a group with more workers
+        than partitions an idle worker then causes a rebalance that often."""
         self.app, self.store, self.bootstrap = app, store, bootstrap
         self.topic, self.group_id = topic, group_id
         self.projections = list(projections) if projections is not None else all_projections()
@@ -121,6 +125,7 @@ class KafkaProjectionWorker:
         self.replicas = RecordReplicas(app)
         self.applied_events = 0  # events this worker applied (not dropped), for operators
         self.assigned: frozenset[int] = frozenset()  # set by the rebalance listener
+        self.rejoin_after = rejoin_after
         self._consumer: Any = None
 
     # --- setup -----------------------------------------------------------------------------
@@ -254,12 +259,21 @@ class KafkaProjectionWorker:
     def run_forever(self, stop: threading.Event, timeout: float = 0.5) -> None:
         """Consume until ``stop`` is set; a failed batch is read again after a pause."""
         self.start()
+        idle_since = time.monotonic()
         while not stop.is_set():
             try:
                 self.poll_once(timeout)
             except (EventGap, EnvelopeError, kafka.errors.KafkaError) as error:
                 log.error("worker_error", error_type=type(error).__name__, error=str(error))
                 stop.wait(1.0)
+            if self.assigned:
+                idle_since = time.monotonic()
+            elif (self.rejoin_after is not None
+                  and time.monotonic() - idle_since > self.rejoin_after):
+                log.warning("rejoining_group", idle_seconds=round(self.rejoin_after))
+                self._consumer.unsubscribe()
+                self._consumer.subscribe([self.topic], listener=_SeekToStored(self))
+                idle_since = time.monotonic()
 
     def close(self) -> None:
         consumer, self._consumer = self._consumer, None
