@@ -142,9 +142,9 @@ class ProjectionRunner:
                 for projection, meta in work:
                     relevant = [c for c in changes if c.position > positions[projection.name]]
                     projection.handle(tx, projection.physical(meta.generation), relevant)
-                    tx.execute("UPDATE rm_meta SET position = ?, updated_at = ? "
+                tx.executemany("UPDATE rm_meta SET position = ?, updated_at = ? "  # one trip
                                "WHERE projection = ? AND generation = ?",
-                               [last, _now(), meta.projection, meta.generation])
+                               [[last, _now(), m.projection, m.generation] for _, m in work])
             for projection, _ in work:
                 positions[projection.name] = last
             start = last + 1
