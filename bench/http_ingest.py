@@ -18,7 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -112,6 +114,42 @@ def _add_user_directly(env: dict[str, str], password: str) -> None:
     store.close()
 
 
+@dataclass(frozen=True)
+class Served:
+    base: str
+    env: dict[str, str]
+    server: subprocess.Popen[bytes]
+    log_path: Path
+
+
+@contextmanager
+def sonar_served(url: str, schema: str, tmp: str, pool_size: int,
+                 **extra_env: str) -> Iterator[Served]:
+    """`sonar serve` on a free loopback port over ``schema``, healthy, until the block ends."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "SONAR_DATABASE_URL": url, "SONAR_DATABASE_SCHEMA": schema,
+           "SONAR_AUTH_SECRET": secrets.token_urlsafe(48), "SONAR_LOG_LEVEL": "WARNING",
+           "SONAR_DATA_DIR": tmp, "SONAR_POOL_SIZE": str(pool_size),
+           "SONAR_ENVIRONMENT": "development", **extra_env}
+    env.pop("SONAR_KAFKA_BOOTSTRAP", None)
+    log_path = Path(tmp) / "serve.log"
+    with log_path.open("wb") as server_log:
+        server = subprocess.Popen([*_sonar_cli(), "serve", "--host", "127.0.0.1",
+                                   "--port", str(port)], env=env, stdout=server_log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            _wait_healthy(base, server)
+            yield Served(base, env, server, log_path)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+
+
 def run(url: str, sizes: Sizes, log: Callable[[str], None]) -> list[Result]:
     threads = sizes.http_threads
     with scratch_schema(url, "http") as schema, tempfile.TemporaryDirectory() as tmp:
@@ -120,33 +158,13 @@ def run(url: str, sizes: Sizes, log: Callable[[str], None]) -> list[Result]:
         patients = [[open_patient(app, ctx, t * 100 + k) for k in range(PATIENTS_PER_THREAD)]
                     for t in range(threads)]
         app.close()
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "SONAR_DATABASE_URL": url, "SONAR_DATABASE_SCHEMA": schema,
-               "SONAR_AUTH_SECRET": secrets.token_urlsafe(48), "SONAR_LOG_LEVEL": "WARNING",
-               "SONAR_DATA_DIR": tmp, "SONAR_POOL_SIZE": str(threads + 6),
-               "SONAR_ENVIRONMENT": "development"}
-        env.pop("SONAR_KAFKA_BOOTSTRAP", None)
-        log_path = Path(tmp) / "serve.log"
-        with log_path.open("wb") as server_log:
-            server = subprocess.Popen([*_sonar_cli(), "serve", "--host", "127.0.0.1",
-                                       "--port", str(port)], env=env, stdout=server_log,
-                                      stderr=subprocess.STDOUT)
-            try:
-                _wait_healthy(base, server)
-                headers, auth = _headers(base, env)
-                log(f"http: sonar serve on {base} ({auth}); {threads} client threads")
-                results = [_load(base, headers, patients, sizes.http_seconds, auth),
-                           _health(base, threads, sizes.http_seconds)]
-            finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait(timeout=10)
+        with sonar_served(url, schema, tmp, threads + 6) as served:
+            headers, auth = _headers(served.base, served.env)
+            log(f"http: sonar serve on {served.base} ({auth}); {threads} client threads")
+            results = [_load(served.base, headers, patients, sizes.http_seconds, auth),
+                       _health(served.base, threads, sizes.http_seconds)]
         if results[0].extra.get("errors"):
-            tail = log_path.read_text(errors="replace")[-600:]
+            tail = served.log_path.read_text(errors="replace")[-600:]
             results[0].extra["server_log_tail"] = tail
     return results
 

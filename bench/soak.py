@@ -16,8 +16,6 @@ Loopback only: nothing listens beyond 127.0.0.1.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -27,14 +25,13 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 
 from bench.common import database_url, percentile, scratch_schema
-from bench.http_ingest import _free_port, _headers, _sonar_cli, _wait_healthy
+from bench.http_ingest import Served, _headers, sonar_served
 
 SITE = "HMP Leeds"
 MAX_MINUTES = 240
@@ -183,32 +180,18 @@ def soak(minutes: float, threads: int, interval: float) -> int:
     print(f"soak: {minutes:g} min, {threads} client threads, sample every {interval:g} s",
           flush=True)
     with scratch_schema(url, "soak") as schema, tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "SONAR_DATABASE_URL": url, "SONAR_DATABASE_SCHEMA": schema,
-               "SONAR_AUTH_SECRET": secrets.token_urlsafe(48), "SONAR_LOG_LEVEL": "WARNING",
-               "SONAR_DATA_DIR": tmp, "SONAR_POOL_SIZE": str(threads + 6),
-               "SONAR_ENVIRONMENT": "development", "SONAR_CHECKPOINT_MINUTES": "1"}
-        env.pop("SONAR_KAFKA_BOOTSTRAP", None)
-        log_path = Path(tmp) / "serve.log"
-        with log_path.open("wb") as server_log:
-            server = subprocess.Popen([*_sonar_cli(), "serve", "--host", "127.0.0.1",
-                                       "--port", str(port)], env=env, stdout=server_log,
-                                      stderr=subprocess.STDOUT)
-            try:
-                _wait_healthy(base, server)
-                headers, _ = _headers(base, env)
-                return _drive(base, headers, server, url, schema, minutes, threads, interval)
-            finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait(timeout=10)
-                tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
-                if tail:
-                    print("server log tail:", *tail, sep="\n  ")
+        served: Served | None = None
+        try:
+            with sonar_served(url, schema, tmp, threads + 6,
+                              SONAR_CHECKPOINT_MINUTES="1") as served:
+                headers, _ = _headers(served.base, served.env)
+                return _drive(served.base, headers, served.server, url, schema, minutes,
+                              threads, interval)
+        finally:
+            tail = (served.log_path.read_text(errors="replace").strip().splitlines()[-5:]
+                    if served else [])
+            if tail:
+                print("server log tail:", *tail, sep="\n  ")
 
 
 def _drive(base: str, headers: dict[str, str], server: subprocess.Popen[bytes], url: str,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,14 +53,10 @@ class Target:
         return self.app.position()
 
 
-@pytest.fixture(scope="module")
-def target() -> Iterator[Target]:
-    url = postgres_url()
-    assert url is not None
-    schema = f"t_bad_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    config = settings_on(url, schema, max_body_bytes=LIMIT)
+@contextmanager
+def signed_in(config: Settings) -> Iterator[
+        tuple[FastAPI, TestClient, SonarApplication, ProjectionRunner]]:
+    """The API on ``config``'s store with the SMS worker signed in; closed afterwards."""
     app = build_application(config)
     runner = build_runner(config, app)
     runner.migrate()
@@ -70,6 +67,22 @@ def target() -> Iterator[Target]:
             token = client.post("/api/v1/auth/token", data={
                 "username": SMS_WORKER.username, "password": PASSWORD}).json()["access_token"]
             client.headers["Authorization"] = f"Bearer {token}"
+            yield api, client, app, runner
+    finally:
+        app.close()
+        runner.store.close()
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[Target]:
+    url = postgres_url()
+    assert url is not None
+    schema = f"t_bad_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    config = settings_on(url, schema, max_body_bytes=LIMIT)
+    try:
+        with signed_in(config) as (api, client, app, runner):
             pid = client.post("/api/v1/patients", json={
                 "given_name": "Fuzz", "family_name": "Target", "date_of_birth": "1980-02-03",
                 "sex": "female"}).json()["patient_id"]
@@ -83,8 +96,6 @@ def target() -> Iterator[Target]:
                 assert client.post(one + path, json=body).status_code == 201
             yield Target(api, client, app, runner, config, pid)
     finally:
-        app.close()
-        runner.store.close()
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
@@ -337,20 +348,8 @@ def test_a_nul_character_is_refused_or_stored_without_breaking_the_read_models(
         postgres_settings: Settings) -> None:
     """On its own store: an event the read models cannot apply would stall them for ever."""
     config = postgres_settings.model_copy(update={"auth_secret": target_secret()})
-    app = build_application(config)
-    runner = build_runner(config, app)
-    runner.migrate()
-    api = create_app(config, app, runner)
-    add_user(api, SMS_WORKER)
-    try:
-        with TestClient(api, raise_server_exceptions=False) as client:
-            token = client.post("/api/v1/auth/token", data={
-                "username": SMS_WORKER.username, "password": PASSWORD}).json()["access_token"]
-            client.headers["Authorization"] = f"Bearer {token}"
-            assert exercise_free_text(client, app, runner, UNICODE["nul"]) == []
-    finally:
-        app.close()
-        runner.store.close()
+    with signed_in(config) as (_, client, app, runner):
+        assert exercise_free_text(client, app, runner, UNICODE["nul"]) == []
 
 
 def target_secret() -> SecretStr:

@@ -131,20 +131,17 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
                    "SONAR could not complete the request. Quote the correlation id to support.")
 
 
-# SQLSTATEs that mean "the store cannot take writes now", each with a clear rule.
-_READ_ONLY, _DISK_FULL = READ_ONLY_SQLSTATE, DISK_FULL_SQLSTATE
-_sqlstate = sqlstate_of
 
 
 def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    sqlstate = _sqlstate(exc)
+    sqlstate = sqlstate_of(exc)
     log.warning("store_unavailable", error_type=type(exc).__name__, sqlstate=sqlstate)
-    if sqlstate == _READ_ONLY:
+    if sqlstate == READ_ONLY_SQLSTATE:
         return problem(request, 503, "store.read_only", "Record store is read-only",
                        "The record store accepts no writes at the moment (read-only or "
                        "failing over); the request was not applied. Retry it later with the "
                        "same Idempotency-Key.")
-    if sqlstate == _DISK_FULL:
+    if sqlstate == DISK_FULL_SQLSTATE:
         return problem(request, 503, "store.full", "Record store is full",
                        "The record store has no space left; the request was not applied. "
                        "Retry it later with the same Idempotency-Key.")
@@ -155,7 +152,7 @@ def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 def _store_internal(request: Request, exc: Exception) -> JSONResponse:
     """A read-only store surfaces as an "internal" error class (SQLSTATE class 25)."""
-    if _sqlstate(exc) == _READ_ONLY:
+    if sqlstate_of(exc) == READ_ONLY_SQLSTATE:
         return _store_unavailable(request, exc)
     return _unexpected(request, exc)
 

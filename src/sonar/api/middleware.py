@@ -21,7 +21,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sonar.api.errors import BODY_TOO_LARGE, STORE_ERRORS, problem, store_problem
-from sonar.api.security import TOKEN_URL, PendingAccess, _is_public, log_access
+from sonar.api.security import TOKEN_URL, PendingAccess, is_public, log_access
 from sonar.auth.tokens import TokenRefused, TokenService
 
 log = structlog.get_logger("sonar.http")
@@ -77,7 +77,7 @@ class Authenticate:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _is_public(scope["path"]):
+        if scope["type"] != "http" or is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
         request = Request(scope)

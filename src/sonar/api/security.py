@@ -54,7 +54,7 @@ class PendingAccess:
     break_glass: bool
 
 
-def _is_public(path: str) -> bool:
+def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 

@@ -88,16 +88,13 @@ class SonarApplication(Application[UUID]):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Save aggregates' pending events and any events given, in one transaction,
         extending each stream's hash chain from its stored head."""
-        events = [e for o in objs
-                  for e in (o.pending_events if isinstance(o, Aggregate) else (o,))]
-        heads: Heads = {}
-        for event in events:
-            first = event.originator_version
-            if event.originator_id not in heads and first > 1:
-                heads[event.originator_id] = (first - 1,
-                                              self._chain_head(event.originator_id, first - 1))
-            heads.setdefault(event.originator_id, (0, ""))
-        self.chaining_mapper.begin({k: v for k, v in heads.items() if v[0]})
+        first: dict[UUID, int] = {}  # each stream's first version in this save
+        for o in objs:
+            for e in (o.pending_events if isinstance(o, Aggregate) else (o,)):
+                first.setdefault(e.originator_id, e.originator_version)
+        heads: Heads = {oid: (v - 1, self._chain_head(oid, v - 1))
+                        for oid, v in first.items() if v > 1}
+        self.chaining_mapper.begin(heads)
         recordings = super().save(*objs, **kwargs)
         self.chaining_mapper.saved()
         for listener in self.on_saved:
@@ -134,7 +131,7 @@ class SonarApplication(Application[UUID]):
             raise PatientNotFound(patient_id) from None
         if not isinstance(record, CareRecord):
             raise PatientNotFound(patient_id)
-        if version is None:
+        if version is None and self.record_cache.size > 0:
             self.record_cache.put(copy.deepcopy(record))
         return record
 

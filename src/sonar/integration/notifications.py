@@ -50,6 +50,11 @@ _DDL = (
 )
 
 
+# One row per recipient of one notification; a second try to queue it does nothing.
+_QUEUE = ("INSERT INTO notification VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (notification_id) DO NOTHING")
+
+
 class Channel(Protocol):
     name: str
 
@@ -145,8 +150,7 @@ class Dispatcher:
                         rows += self._rows(event)
             with self.store.transaction() as tx:
                 for row in rows:
-                    tx.execute("INSERT INTO notification VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                               "?, ?) ON CONFLICT (notification_id) DO NOTHING", row)
+                    tx.execute(_QUEUE, row)
                 tx.execute("UPDATE notification_position SET position = ? "
                            "WHERE name = 'missed'", [batch[-1].id])
             added += len(rows)
@@ -204,9 +208,7 @@ class Dispatcher:
         added = 0
         with self.store.transaction() as tx:
             for row in rows:
-                added += len(tx.fetchall(
-                    "INSERT INTO notification VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id", row))
+                added += len(tx.fetchall(_QUEUE + " RETURNING notification_id", row))
         return added
 
     def deliver(self) -> int:
