@@ -23,6 +23,7 @@ from typing import Any
 from bench import catchup, http_ingest, ingest, lag, queries, relay, replay
 from bench.common import Result, Sizes, database_url, fmt, peak_rss_mb
 from bench.targets import Target, evaluate
+from sonar.runtime import tune_gc
 
 SCENARIOS: dict[str, Callable[[str, Sizes, Callable[[str], None]], list[Result]]] = {
     "ingest": ingest.run,
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiply every size and duration by this")
     parser.add_argument("--json", type=Path, help="also write every figure here as JSON")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="keep CPython's collector settings (no sonar.runtime.tune_gc)")
     parser.add_argument("--only", default="",
                         help=f"comma-separated subset of: {', '.join(SCENARIOS)}")
     args = parser.parse_args(argv)
@@ -93,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = Sizes.make(quick=args.quick, scale=args.scale)
     url = database_url()
+    if not args.default_gc:
+        tune_gc()  # as `sonar serve` and `sonar worker` do; the peers share this process
     started = time.perf_counter()
 
     def log(message: str) -> None:

@@ -38,12 +38,14 @@ EVENTS_PER_PATIENT = 30
 def _child(url: str, schema: str) -> None:
     """Rebuild every read model in one pass; print figures as JSON on stdout."""
     from sonar.bootstrap import build_application, build_read_store, build_runner  # noqa: PLC0415
+    from sonar.runtime import tune_gc  # noqa: PLC0415
 
     settings = settings_for(url, schema, pool_size=4)
     app = build_application(settings)
     store = build_read_store(settings)
     runner = build_runner(settings, app, store)
     runner.migrate()
+    tune_gc()  # as `sonar projections rebuild` does
     head = app.position()
     samples: list[tuple[int, float]] = []
     marks = [head * q // 8 for q in range(1, 9)]

@@ -30,6 +30,11 @@ class ValueTranscoder(Transcoder):
         for cls in types:
             self.register(cls)
 
+    @property
+    def types(self) -> dict[str, type[Any]]:
+        """The registered value types by class name (a copy)."""
+        return dict(self._types)
+
     def register(self, cls: type[Any]) -> None:
         name = cls.__qualname__
         if self._types.setdefault(name, cls) is not cls:

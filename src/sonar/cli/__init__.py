@@ -51,6 +51,7 @@ def serve(
     from sonar.api.main import create_app  # noqa: PLC0415
     from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415
     from sonar.observability import configure_logging  # noqa: PLC0415
+    from sonar.runtime import tune_gc  # noqa: PLC0415
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -65,6 +66,7 @@ def serve(
         _demo_user(runner.store, f"http://{host or settings.host}:{port or settings.port}/ui")
     if not runner.external:
         runner.start()
+    tune_gc()
     stop = threading.Event()
     threading.Thread(target=_missed_appointments, args=(application, runner, stop, settings),
                      name="sonar-scheduler", daemon=True).start()

@@ -28,9 +28,12 @@ console = Console()
 
 def _runner() -> ProjectionRunner:
     from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415 - fast --help
+    from sonar.runtime import tune_gc  # noqa: PLC0415
 
     settings = Settings()
-    return build_runner(settings, build_application(settings))
+    runner = build_runner(settings, build_application(settings))
+    tune_gc()
+    return runner
 
 
 def migrate() -> None:

@@ -94,11 +94,13 @@ def worker(
         build_runner,
     )
     from sonar.observability import configure_logging  # noqa: PLC0415
+    from sonar.runtime import tune_gc  # noqa: PLC0415
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     application = build_application(settings)
     store = build_read_store(settings)
+    tune_gc()
     try:
         if source is Source.log:
             runner = build_runner(settings, application, store, worker=True)
