@@ -1,0 +1,96 @@
+"""SONAR's PostgreSQL recorder: one statement per commit that still locks the table (ids in
+commit order), notifies listeners, refuses a clash, and falls back when its function is
+missing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from uuid import uuid4
+
+import psycopg
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from sonar.app.pg_recorder import SonarPostgresRecorder
+from sonar.bootstrap import build_application
+from sonar.config import Settings
+
+pytestmark = pytest.mark.postgres
+
+
+def _events(n: int, first_version: int = 1) -> list[StoredEvent]:
+    oid = uuid4()
+    return [StoredEvent(oid, first_version + i, "t:T", f'{{"n":{i}}}'.encode())
+            for i in range(n)]
+
+
+def _recorder(settings: Settings) -> SonarPostgresRecorder:
+    recorder = build_application(settings).recorder
+    assert isinstance(recorder, SonarPostgresRecorder)
+    return recorder
+
+
+def _table(settings: Settings) -> str:
+    return f"{settings.database_schema}.sonar_events"
+
+
+def test_inserts_return_the_notification_ids_in_order(postgres_settings: Settings) -> None:
+    recorder = _recorder(postgres_settings)
+    first = recorder.insert_events(_events(3))
+    second = recorder.insert_events(_events(2))
+    assert first is not None and second is not None
+    assert list(first) + list(second) == list(range(first[0], first[0] + 5))
+    stored = recorder.select_notifications(start=first[0], limit=10)
+    assert [n.state for n in stored[:3]] == [b'{"n":0}', b'{"n":1}', b'{"n":2}']
+
+
+def test_a_clash_on_a_version_is_an_integrity_error_and_writes_nothing(
+        postgres_settings: Settings) -> None:
+    recorder = _recorder(postgres_settings)
+    events = _events(2)
+    recorder.insert_events(events[:1])
+    with pytest.raises(IntegrityError):
+        recorder.insert_events(events)  # version 1 again, with version 2
+    assert [e.originator_version for e in recorder.select_events(events[0].originator_id)] == [1]
+
+
+def test_the_insert_takes_the_exclusive_table_lock(postgres_settings: Settings) -> None:
+    """ROW SHARE conflicts with EXCLUSIVE but not with a plain INSERT's ROW EXCLUSIVE: the
+    insert waits for it only if it locks the table as the library does."""
+    recorder = _recorder(postgres_settings)
+    url = postgres_settings.database_url
+    assert url is not None
+    done = threading.Event()
+    with psycopg.connect(url) as holder:
+        holder.execute(f"LOCK TABLE {_table(postgres_settings)} IN ROW SHARE MODE")
+        thread = threading.Thread(target=lambda: (recorder.insert_events(_events(1)),
+                                                  done.set()))
+        thread.start()
+        time.sleep(0.5)
+        assert not done.is_set()
+        holder.rollback()
+    thread.join(5)
+    assert done.is_set()
+
+
+def test_listeners_are_notified(postgres_settings: Settings) -> None:
+    recorder = _recorder(postgres_settings)
+    url = postgres_settings.database_url
+    assert url is not None
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f'LISTEN "{recorder.channel_name}"')
+        recorder.insert_events(_events(1))
+        received = list(listener.notifies(timeout=5, stop_after=1))
+    assert [n.channel for n in received] == [recorder.channel_name]
+
+
+def test_without_its_function_the_library_insert_is_used(postgres_settings: Settings) -> None:
+    recorder = _recorder(postgres_settings)
+    url = postgres_settings.database_url
+    assert url is not None
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP FUNCTION {postgres_settings.database_schema}.sonar_insert_sonar_events")
+    ids = recorder.insert_events(_events(2))
+    assert ids is not None and len(ids) == 2
+    assert len(recorder.select_notifications(start=1, limit=10)) == 2
