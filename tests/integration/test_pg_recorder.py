@@ -39,7 +39,8 @@ def test_inserts_return_the_notification_ids_in_order(postgres_settings: Setting
     recorder = _recorder(postgres_settings)
     first = recorder.insert_events(_events(3))
     second = recorder.insert_events(_events(2))
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert list(first) + list(second) == list(range(first[0], first[0] + 5))
     stored = recorder.select_notifications(start=first[0], limit=10)
     assert [n.state for n in stored[:3]] == [b'{"n":0}', b'{"n":1}', b'{"n":2}']
@@ -92,5 +93,6 @@ def test_without_its_function_the_library_insert_is_used(postgres_settings: Sett
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"DROP FUNCTION {postgres_settings.database_schema}.sonar_insert_sonar_events")
     ids = recorder.insert_events(_events(2))
-    assert ids is not None and len(ids) == 2
+    assert ids is not None
+    assert len(ids) == 2
     assert len(recorder.select_notifications(start=1, limit=10)) == 2

@@ -163,17 +163,22 @@ class SonarApplication(Application[UUID]):
 
     # --- queries on the write model ----------------------------------------------------
 
-    def get_record(self, patient_id: UUID, version: int | None = None, *,
-                   fresh: bool = True) -> CareRecord:
-        """The record (at ``version``, or now). ``fresh=False`` trusts the cache without
-        asking the log for newer events: for commands, whose save would clash with them."""
+    def get_record(self, patient_id: UUID, version: int | None = None) -> CareRecord:
+        """The record (at ``version``, or now): a copy of the cached one after any newer
+        events in the log, or loaded from the latest snapshot and the events after it."""
         if version is None:
             cached_version = self.record_cache.version(patient_id)
             if cached_version is not None:
-                newer = self.events.get(patient_id, gt=cached_version) if fresh else ()
+                newer = self.events.get(patient_id, gt=cached_version)
                 cached = self.record_cache.get(patient_id, newer)
                 if cached is not None:
                     return cached
+        record = self._load(patient_id, version)
+        if version is None and self.record_cache.size > 0:
+            self.record_cache.put(copy.deepcopy(record))
+        return record
+
+    def _load(self, patient_id: UUID, version: int | None = None) -> CareRecord:
         try:
             record: Aggregate = self.repository.get(patient_id, version=version,
                                                     projector_func=fold)
@@ -181,9 +186,15 @@ class SonarApplication(Application[UUID]):
             raise PatientNotFound(patient_id) from None
         if not isinstance(record, CareRecord):
             raise PatientNotFound(patient_id)
-        if version is None and self.record_cache.size > 0:
-            self.record_cache.put(copy.deepcopy(record))
         return record
+
+    def _checkout(self, patient_id: UUID) -> CareRecord:
+        """The record for a command to change, without a copy: the cached one itself (out
+        of the cache until the command puts it back saved) or, if another command has it,
+        a load of its own. The log is not asked for newer events first: the save would
+        clash with them, and the command would run again on a fresh load."""
+        record = self.record_cache.take(patient_id)
+        return record if record is not None else self._load(patient_id)
 
     def record_as_of(self, patient_id: UUID, recorded_at: datetime) -> CareRecord | None:
         """The record exactly as it stood at a recorded time (None if not yet registered).
@@ -286,8 +297,12 @@ class SonarApplication(Application[UUID]):
     def on(self, patient_id: UUID, step: Step) -> Build:
         """Build step for a command on an existing record."""
         def build(at: Attribution) -> tuple[CareRecord, int | None]:
-            record = self.get_record(patient_id, fresh=False)
-            return record, step(record, at)
+            record = self._checkout(patient_id)
+            try:
+                return record, step(record, at)
+            except BaseException:
+                self.record_cache.put(record)  # kept only if refused before any change
+                raise
         return build
 
     # --- identity and journey ---------------------------------------------------------

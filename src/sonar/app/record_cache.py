@@ -1,13 +1,13 @@
 """Care records kept in memory between commands, handed out as copies.
 
-A command starts from the cached record as this process last saved it, without asking the
-log whether another process wrote since: if one did, the command's events clash with the
-stored versions when saved (optimistic concurrency), the application evicts the record and
-runs the command again on a fresh load. Reads ask for ``fresh`` records, which first apply
-any newer events from the log, so a read never shows less than the log holds.
-
-Copies are cheap because value objects are immutable and copy as themselves
-(``sonar.domain.values``); only episodes, entries and the diary are copied.
+A command takes the cached record out of the cache (``take``), changes it and puts it back
+once saved: no copy. It does not ask the log whether another process wrote since: if one
+did, the command's events clash with the stored versions when saved (optimistic
+concurrency) and the application runs the command again on a fresh load. A record changed
+but not saved is never put back (``put`` refuses one with pending events). Reads get a copy
+(``get``) after applying any newer events from the log, so a read never shows less than the
+log holds; copies are cheap because value objects are immutable and copy as themselves
+(``sonar.domain.values``), so only episodes, entries and the diary are copied.
 """
 
 from __future__ import annotations
@@ -47,6 +47,12 @@ class RecordCache:
                 event.mutate(record)
             self._records.move_to_end(patient_id)
             return copy.deepcopy(record)
+
+    def take(self, patient_id: UUID) -> CareRecord | None:
+        """The cached record itself, removed from the cache: for a command, which changes
+        it and puts it back once saved. Nobody else can see it meanwhile."""
+        with self._lock:
+            return self._records.pop(patient_id, None)
 
     def put(self, record: CareRecord) -> None:
         """Keep this record (the cache owns it from now on: do not change it after)."""
