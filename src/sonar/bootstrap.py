@@ -55,7 +55,8 @@ def build_runner(settings: Settings, application: SonarApplication,
     """The projection runner; in ``sonar serve`` with SONAR_PROJECTIONS_EXTERNAL it only
     watches the read models that ``sonar worker`` (``worker=True``) keeps."""
     return ProjectionRunner(application, store or build_read_store(settings), all_projections(),
-                            external=settings.projections_external and not worker)
+                            external=settings.projections_external and not worker,
+                            replica_cache_size=settings.replica_cache_size)
 
 
 def build_log_listener(settings: Settings, application: SonarApplication,

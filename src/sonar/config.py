@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         description="Care records kept in memory between commands (reads first apply any "
         "newer events from the log; a command on a stale copy clashes when saved and is "
         "run again). 0 turns it off.")
+    replica_cache_size: int = Field(
+        5000, ge=1, le=1_000_000,
+        description="Care records the projection runner keeps folded in memory (LRU) while "
+        "it applies the log; its memory is bounded by this, not by the log's length. A "
+        "miss loads the record from its latest snapshot.")
     cipher_key: SecretStr | None = Field(
         None, description="Base64 AES key (16, 24 or 32 bytes) turns on encryption at rest.")
     compress: bool = Field(False, description="zlib-compress stored event payloads.")

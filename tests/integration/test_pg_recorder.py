@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from uuid import uuid4
 
 import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from sonar.app.application import SonarApplication
 from sonar.app.pg_recorder import SonarPostgresRecorder
 from sonar.bootstrap import build_application
 from sonar.config import Settings
@@ -25,10 +27,21 @@ def _events(n: int, first_version: int = 1) -> list[StoredEvent]:
             for i in range(n)]
 
 
+_APPS: list[SonarApplication] = []  # an application closes its pool when collected
+
+
 def _recorder(settings: Settings) -> SonarPostgresRecorder:
-    recorder = build_application(settings).recorder
-    assert isinstance(recorder, SonarPostgresRecorder)
-    return recorder
+    app = build_application(settings)
+    _APPS.append(app)
+    assert isinstance(app.recorder, SonarPostgresRecorder)
+    return app.recorder
+
+
+@pytest.fixture(autouse=True)
+def _close_apps() -> Iterator[None]:
+    yield
+    while _APPS:
+        _APPS.pop().close()
 
 
 def _table(settings: Settings) -> str:

@@ -123,7 +123,8 @@ def _kafka_worker(settings: Settings, application: SonarApplication, store: Read
                   group: str, interval: float, *, status: bool) -> None:
     from sonar.integration.kafka_worker import KafkaProjectionWorker  # noqa: PLC0415
 
-    consumer = KafkaProjectionWorker(application, store, _bootstrap(settings), group_id=group)
+    consumer = KafkaProjectionWorker(application, store, _bootstrap(settings), group_id=group,
+                                     replica_cache_size=settings.replica_cache_size)
     if status:
         table = Table("partition", "next offset", "end offset", "lag")
         for row in consumer.status():

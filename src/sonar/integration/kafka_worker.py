@@ -112,7 +112,8 @@ class KafkaProjectionWorker:
     def __init__(self, app: SonarApplication, store: ReadStore, bootstrap: str,
                  topic: str = EVENTS_TOPIC, group_id: str = DEFAULT_GROUP, *,
                  projections: Sequence[Projection] | None = None, client_id: str | None = None,
-                 max_records: int = 500, rejoin_after: float | None = 60.0) -> None:
+                 max_records: int = 500, rejoin_after: float | None = 60.0,
+                 replica_cache_size: int = 5000) -> None:
         """``rejoin_after``: seconds a member may hold no partitions before it leaves and
         joins the group again (kafka-python was seen to leave a member stranded, without
         partitions, after a rebalance); None never rejoins. In a group with more workers
@@ -122,7 +123,7 @@ class KafkaProjectionWorker:
         self.projections = list(projections) if projections is not None else all_projections()
         self.client_id = client_id or f"{group_id}-worker"
         self.max_records = max_records
-        self.replicas = RecordReplicas(app)
+        self.replicas = RecordReplicas(app, replica_cache_size)
         self.applied_events = 0  # events this worker applied (not dropped), for operators
         self.assigned: frozenset[int] = frozenset()  # set by the rebalance listener
         self.rejoin_after = rejoin_after

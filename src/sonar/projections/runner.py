@@ -57,13 +57,13 @@ class ProjectionRunner:
 
     def __init__(self, app: SonarApplication, store: ReadStore,
                  projections: Sequence[Projection], *, batch_size: int = 500,
-                 external: bool = False) -> None:
+                 external: bool = False, replica_cache_size: int = 5000) -> None:
         """``external``: another process (``sonar worker``) keeps the read models; this one
         only reads them, and ``wait_for`` watches their positions instead of working."""
         self.app, self.store, self.projections = app, store, list(projections)
         self.external = external
         self.batch_size = batch_size
-        self.replicas = RecordReplicas(app)
+        self.replicas = RecordReplicas(app, replica_cache_size)
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
