@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from sonar.app.context import CommandContext
 from sonar.app.errors import ApplicationError
 from sonar.domain import Actor, Demographics, DomainError, Identity
 from sonar.projections.registry import all_projections
+from sonar.projections.replicas import RecordReplicas
 from sonar.projections.runner import ProjectionRunner
 from sonar.projections.store import ReadStore, SqliteReadStore
 from tests import strategies as s
@@ -67,9 +69,11 @@ def _run(app: SonarApplication, patients: list[Any], step: tuple[Any, ...],
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=st.lists(STEP, min_size=1, max_size=40), batch=st.integers(1, 9))
+@given(steps=st.lists(STEP, min_size=1, max_size=40), batch=st.integers(1, 9),
+       replicas=st.integers(1, 4))
 def test_rebuilt_read_models_equal_incremental_ones(steps: list[tuple[Any, ...]],
-                                                    batch: int) -> None:
+                                                    batch: int, replicas: int) -> None:
+    """Also with fewer records held in memory than patients: misses load from the log."""
     clock = FakeClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
     app = SonarApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
     patients = [app.register_patient(replace(CTX, correlation_id=str(i)), Identity(),
@@ -77,7 +81,8 @@ def test_rebuilt_read_models_equal_incremental_ones(steps: list[tuple[Any, ...]]
                                      ).patient_id for i in range(3)]
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteReadStore(Path(tmp) / "read.db")
-        runner = ProjectionRunner(app, store, all_projections(), batch_size=batch)
+        runner = ProjectionRunner(app, store, all_projections(), batch_size=batch,
+                                  replica_cache_size=replicas)
         runner.migrate()
         for step in steps:
             _run(app, patients, step, clock)
@@ -93,3 +98,29 @@ def test_rebuilt_read_models_equal_incremental_ones(steps: list[tuple[Any, ...]]
         assert dump(store) == incremental
         assert {m.generation for m in runner._metas().values()} == {2}
         store.close()
+
+
+def test_a_rebuild_holds_no_more_records_than_the_replica_bound(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    app = SonarApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
+    for i in range(6):
+        app.register_patient(replace(CTX, correlation_id=str(i)), Identity(),
+                             Demographics("P", f"N{i}", date(1980, 1, 1), "male"))
+    held: list[int] = []
+    apply = RecordReplicas.apply
+
+    def watched(self: RecordReplicas, event: Any) -> Any:
+        record = apply(self, event)
+        held.append(len(self._records))
+        return record
+
+    monkeypatch.setattr(RecordReplicas, "apply", watched)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteReadStore(Path(tmp) / "read.db")
+        runner = ProjectionRunner(app, store, all_projections(), replica_cache_size=2)
+        runner.migrate()
+        runner.rebuild_many([p.name for p in runner.projections])
+        store.close()
+    assert len(held) >= 6
+    assert max(held) == 2

@@ -272,7 +272,8 @@ class ProjectionRunner:
                            [shadow, projection.version, generation, 0, _now()])
             work.append((projection, Meta(shadow, projection.version, generation, 0)))
         rebuilder = ProjectionRunner(self.app, self.store, [p for p, _ in work],
-                                     batch_size=self.batch_size * 4)
+                                     batch_size=self.batch_size * 4,
+                                     replica_cache_size=self.replicas.maxsize)
         while True:  # catch up, then swap only once no new events arrived meanwhile
             reached = rebuilder._run(work, None, progress)
             work = [(p, Meta(m.projection, m.version, m.generation, reached)) for p, m in work]
