@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from sonar.app.snapshot_codec import SnapshotTranscoder
 from sonar.app.transcoder import ValueTranscoder
 from sonar.domain import VALUE_TYPES, CareRecord, DomainError
+from sonar.domain.pathway import BriefIntervention, CarePlan, DualDiagnosis, RiskAssessment
+from sonar.domain.top import Top
+from sonar.projections.derive import facts
 from tests import strategies as s
 from tests.unit.domain.builders import at, with_open_episode
 
@@ -108,3 +111,24 @@ def test_a_copy_from_the_cache_is_independent_of_the_cached_record(
         _apply(clone, name, value, day)
         _apply(clone, "mark_entered_in_error", day % 7 + 1, day)
     assert _state(record) == cached
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(STEPS, max_size=30))
+def test_episode_facts_in_one_pass_agree_with_the_domain_views(
+        steps: list[tuple[str, Any]]) -> None:
+    """The read models' one-pass facts give what Episode.latest, reviews_done and the
+    care-plan revisions give, whatever the order, clinical times and entries in error."""
+    record = with_open_episode()
+    for day, (name, value) in enumerate(steps, start=1):
+        _apply(record, name, value, day % 5)  # clinical days repeat: ties broken by version
+    for episode in record.episodes:
+        known = facts(episode)
+        for kind in (RiskAssessment, DualDiagnosis, Top, CarePlan, BriefIntervention):
+            assert known.latest.get(kind) == episode.latest(kind)
+        assert known.reviews_done == episode.reviews_done()
+        plans = [e for e in episode.entries if isinstance(e.value, CarePlan)]
+        assert known.plans == [(i + 1, e) for i, e in enumerate(plans) if e.in_error is None]
+        assert known.no_start_top == any("no_start_top" in e.flags
+                                         for e in episode.valid_entries())
+        assert episode.next_review_due(known.reviews_done) == episode.next_review_due()

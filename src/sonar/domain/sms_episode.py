@@ -209,10 +209,11 @@ class Episode:
     def review_due_dates(self) -> dict[str, date]:
         return review_due_dates(self.treatment_start) if self.treatment_start else {}
 
-    def next_review_due(self) -> tuple[str, date] | None:
+    def next_review_due(self, done: dict[str, Entry] | None = None) -> tuple[str, date] | None:
+        """The first review not yet done (``done``: ``reviews_done()``, if already known)."""
         if self.status is not EpisodeStatus.OPEN:
             return None
-        done = self.reviews_done()
+        done = self.reviews_done() if done is None else done
         for kind, due in self.review_due_dates().items():
             if kind not in done:
                 return kind, due

@@ -16,7 +16,7 @@ from sonar.domain.pathway import RiskAssessment
 from sonar.domain.review_schedule import REVIEW_ORDER, review_status
 from sonar.domain.sms_episode import Episode
 from sonar.projections.base import Change, Projection, Tables
-from sonar.projections.derive import latest_value
+from sonar.projections.derive import record_facts
 from sonar.projections.store import ReadStore, Row, Tx, as_iso, upsert_rows
 
 
@@ -42,9 +42,10 @@ class CaseloadProjection(Projection):
 def _row(record: CareRecord, episode: Episode, location: str | None) -> dict[str, Any]:
     """An episode's row; ``site`` is kept from the referral (where the person was then)."""
     dues = episode.review_due_dates()
-    done = episode.reviews_done()
-    risk = latest_value(episode, RiskAssessment)
-    nxt = episode.next_review_due()
+    known = record_facts(record, episode)
+    done = known.reviews_done
+    risk = known.value(RiskAssessment)
+    nxt = episode.next_review_due(done)
     row: dict[str, Any] = {
         "patient_id": str(record.id),
         "episode": episode.number,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
 
 from sonar.domain.care_record import CareRecord
-from sonar.domain.pathway import CarePlan, DualDiagnosis, ReceptionScreen, RiskAssessment
-from sonar.domain.sms_episode import Episode
+from sonar.domain.pathway import CarePlan, DualDiagnosis, ReceptionScreen, Review, RiskAssessment
+from sonar.domain.sms_episode import Entry, Episode
 from sonar.domain.top import Top
 
 T = TypeVar("T")
@@ -17,26 +19,88 @@ def latest_value(episode: Episode, kind: type[T]) -> T | None:
     return entry.value if entry and isinstance(entry.value, kind) else None
 
 
+@dataclass(frozen=True)
+class EpisodeFacts:
+    """What the read models need from an episode's entries, found in one pass over them
+    (the same answers as ``Episode.latest``, ``reviews_done`` and friends, each of which
+    walks every entry: with a few hundred entries that was most of a model's work)."""
+
+    latest: dict[type[Any], Entry]  # latest valid entry of each value type, as Episode.latest
+    reviews_done: dict[str, Entry]
+    plans: list[tuple[int, Entry]]  # valid care plans with their revision (1 = first recorded)
+    no_start_top: bool
+
+    def value(self, kind: type[T]) -> T | None:
+        entry = self.latest.get(kind)
+        return entry.value if entry is not None and isinstance(entry.value, kind) else None
+
+
+_MEMO: dict[tuple[UUID, int, int], EpisodeFacts] = {}
+_MEMO_SIZE = 4096
+
+
+def record_facts(record: CareRecord, episode: Episode) -> EpisodeFacts:
+    """``facts`` of a record's episode, found once per record version: the record and
+    caseload models both want them for every episode a batch touched. A record's state at
+    a saved version never changes, so a remembered answer is never stale (unsaved changes
+    are not remembered: the version they reach may yet be saved with other events)."""
+    if record.pending_events:
+        return facts(episode)
+    key = (record.id, episode.number, record.version)
+    found = _MEMO.get(key)
+    if found is None:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        found = _MEMO[key] = facts(episode)
+    return found
+
+
+def facts(episode: Episode) -> EpisodeFacts:
+    latest: dict[type[Any], Entry] = {}
+    done: dict[str, Entry] = {}
+    plans: list[tuple[int, Entry]] = []
+    revision = 0
+    no_start_top = False
+    for entry in episode.entries:
+        value = entry.value
+        if isinstance(value, CarePlan):
+            revision += 1
+            if entry.in_error is None:
+                plans.append((revision, entry))
+        if entry.in_error is not None:
+            continue
+        kind = type(value)
+        best = latest.get(kind)
+        if best is None or (entry.occurred_at, entry.version) > (best.occurred_at, best.version):
+            latest[kind] = entry
+        if isinstance(value, Review):
+            done[value.kind] = entry
+        no_start_top = no_start_top or "no_start_top" in entry.flags
+    return EpisodeFacts(latest, done, plans, no_start_top)
+
+
 def current_episode(record: CareRecord) -> Episode | None:
     """The active episode, else the most recent one."""
     return record.active_episode or (record.episodes[-1] if record.episodes else None)
 
 
-def alerts(record: CareRecord) -> list[str]:
-    """Standing alerts for the record banner (time-dependent ones are added at query time)."""
+def alerts(record: CareRecord, known: EpisodeFacts | None = None) -> list[str]:
+    """Standing alerts for the record banner (time-dependent ones are added at query time).
+    ``known``: the facts of the current episode, if already found."""
     found: list[str] = []
     episode = current_episode(record)
     if episode is not None and episode.is_active:
-        risk = latest_value(episode, RiskAssessment)
+        known = known or record_facts(record, episode)
+        risk = known.value(RiskAssessment)
         if risk is not None:
             if risk.level == "high":
                 found.append("high_risk")
             found += [f"risk:{r}" for r in risk.risks if r in ("overdose", "self_harm_suicide")]
             if risk.acct_open:
                 found.append("acct_open")
-        if any("no_start_top" in e.flags for e in episode.valid_entries()):
+        if known.no_start_top:
             found.append("no_start_top")
-        dual = latest_value(episode, DualDiagnosis)
+        dual = known.value(DualDiagnosis)
         if dual is not None and dual.status == "yes":
             found.append("dual_diagnosis")
     screens = [e for e in record.screens if e.in_error is None]

@@ -15,7 +15,7 @@ from sonar.projections.derive import (
     alerts,
     care_plan_summary,
     current_episode,
-    latest_value,
+    record_facts,
     top_summary,
 )
 from sonar.projections.store import Json, ReadStore, Row, Tx, as_bool, as_iso, as_json, upsert_rows
@@ -34,13 +34,12 @@ class RecordProjection(Projection):
 
 def record_row(record: CareRecord, position: int) -> dict[str, Any]:
     episode = current_episode(record)
-    risk = latest_value(episode, RiskAssessment) if episode else None
-    dual = latest_value(episode, DualDiagnosis) if episode else None
-    top_entry = episode.latest(Top) if episode else None
-    plan_entries = ([e for e in episode.entries if isinstance(e.value, CarePlan)]
-                    if episode else [])
-    valid_plans = [(i + 1, e) for i, e in enumerate(plan_entries) if e.in_error is None]
-    next_review = episode.next_review_due() if episode else None
+    known = record_facts(record, episode) if episode else None
+    risk = known.value(RiskAssessment) if known else None
+    dual = known.value(DualDiagnosis) if known else None
+    top_entry = known.latest.get(Top) if known else None
+    valid_plans = known.plans if known else []
+    next_review = episode.next_review_due(known.reviews_done) if episode and known else None
     identity = record.identity
     return {
         "patient_id": str(record.id),
@@ -69,7 +68,7 @@ def record_row(record: CareRecord, position: int) -> dict[str, Any]:
                       if valid_plans and isinstance(valid_plans[-1][1].value, CarePlan)
                       else None),
         "care_plan_revision": valid_plans[-1][0] if valid_plans else None,
-        "alerts": Json(alerts(record)),
+        "alerts": Json(alerts(record, known)),
         "next_review_kind": next_review[0] if next_review else None,
         "next_review_due": next_review[1] if next_review else None,
         "version": record.version,

@@ -166,12 +166,16 @@ class ProjectionRunner:
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Block until every projection has applied ``position`` (read-your-writes)."""
         deadline = time.monotonic() + timeout
+        waited = False
         while True:
             if self._applied >= position:
                 return True
-            metas = self._metas().values()
-            if metas and min(m.position for m in metas) >= position:
-                return True
+            # The store's positions cover other processes' runners. With a runner in this
+            # process, ask only after a wait: it wakes us itself, usually first.
+            if self._thread is None or waited:
+                metas = self._metas().values()
+                if metas and min(m.position for m in metas) >= position:
+                    return True
             remaining = deadline - time.monotonic()
             if self.external:  # another process does the work: watch its positions
                 if remaining <= 0:
@@ -186,6 +190,7 @@ class ProjectionRunner:
             with self._caught_up:  # woken by the runner; re-checks the store every 50 ms
                 self._caught_up.wait_for(lambda: self._applied >= position,
                                          min(remaining, 0.05))
+            waited = True
 
     # --- background --------------------------------------------------------------------
 
