@@ -259,7 +259,8 @@ class SonarApplication(Application[UUID]):
         Public so use cases that live beside their adapters (e.g. GP record import) share
         the one pipeline: idempotency, attribution, uniqueness and concurrency retries.
         """
-        fingerprint = self._fingerprint(ctx, command, args)
+        keyed = ctx.idempotency_key is not None
+        fingerprint = self._fingerprint(ctx, command, args) if keyed else ""
         for attempt in range(self.max_attempts):
             replayed = self._replay(ctx, fingerprint)
             if replayed is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -25,6 +25,7 @@ class ValueTranscoder(Transcoder):
 
     def __init__(self, types: Iterable[type[Any]] = ()) -> None:
         self._types: dict[str, type[Any]] = {}
+        self._handlers: dict[type[Any], Callable[[Any], Any]] = {}
         self._encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
                                          check_circular=False)
         for cls in types:
@@ -48,34 +49,49 @@ class ValueTranscoder(Transcoder):
         return json.loads(data, object_hook=self._from_json)
 
     def _to_json(self, obj: Any) -> Any:
-        if obj is None or (isinstance(obj, bool | int | float) and not isinstance(obj, Enum)):
+        """The JSON-able form of ``obj``: a handler chosen by its exact type, found once per
+        type (isinstance chains per value were a tenth of a command's time)."""
+        kind = type(obj)
+        if kind is str or kind is int or kind is float or kind is bool or obj is None:
             return obj
-        if isinstance(obj, Enum):
-            return {TAG: "E", "c": type(obj).__qualname__, "v": obj.value}
-        if isinstance(obj, str):
-            return obj
-        if isinstance(obj, dict):
-            if all(isinstance(k, str) for k in obj) and TAG not in obj:
-                return {k: self._to_json(v) for k, v in obj.items()}
-            return {TAG: "M", "v": [[self._to_json(k), self._to_json(v)] for k, v in obj.items()]}
-        if isinstance(obj, list):
-            return [self._to_json(v) for v in obj]
-        if isinstance(obj, tuple):
-            return {TAG: "T", "v": [self._to_json(v) for v in obj]}
-        if isinstance(obj, datetime):
-            return {TAG: "dt", "v": obj.isoformat()}
-        if isinstance(obj, date):
-            return {TAG: "d", "v": obj.isoformat()}
-        if isinstance(obj, UUID):
-            return {TAG: "u", "v": obj.hex}
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            name = type(obj).__qualname__
+        handler = self._handlers.get(kind)
+        if handler is None:
+            handler = self._handlers[kind] = self._handler_for(kind)
+        return handler(obj)
+
+    def _handler_for(self, kind: type[Any]) -> Callable[[Any], Any]:
+        if issubclass(kind, Enum):
+            name = kind.__qualname__
+            return lambda o: {TAG: "E", "c": name, "v": o.value}
+        if issubclass(kind, str | int | float):  # bool is an int
+            return lambda o: o
+        if issubclass(kind, dict):
+            return self._dict
+        if issubclass(kind, list):
+            return lambda o: [self._to_json(v) for v in o]
+        if issubclass(kind, tuple):
+            return lambda o: {TAG: "T", "v": [self._to_json(v) for v in o]}
+        if issubclass(kind, datetime):
+            return lambda o: {TAG: "dt", "v": o.isoformat()}
+        if issubclass(kind, date):
+            return lambda o: {TAG: "d", "v": o.isoformat()}
+        if issubclass(kind, UUID):
+            return lambda o: {TAG: "u", "v": o.hex}
+        if dataclasses.is_dataclass(kind):
+            name = kind.__qualname__
             if name not in self._types:
                 msg = f"Value type {name} is not registered with the transcoder"
                 raise TypeError(msg)
-            return {TAG: "D", "c": name, "v": {k: self._to_json(v) for k, v in vars(obj).items()}}
-        msg = f"Cannot transcode {type(obj).__qualname__}"
+            to_json = self._to_json
+            return lambda o: {TAG: "D", "c": name,
+                              "v": {k: to_json(v) for k, v in vars(o).items()}}
+        msg = f"Cannot transcode {kind.__qualname__}"
         raise TypeError(msg)
+
+    def _dict(self, obj: dict[Any, Any]) -> Any:
+        if TAG not in obj and all(isinstance(k, str) for k in obj):
+            return {k: self._to_json(v) for k, v in obj.items()}
+        return {TAG: "M", "v": [[self._to_json(k), self._to_json(v)] for k, v in obj.items()]}
 
     def _from_json(self, obj: dict[str, Any]) -> Any:
         tag = obj.get(TAG)
