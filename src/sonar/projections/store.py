@@ -194,32 +194,47 @@ class _PgTx:
         return self.conn.execute(sql.replace("?", "%s"), [_pg_param(p) for p in params]
                                  ).fetchall()
 
-    STAGE_FROM = 100  # rows; fewer go straight in with INSERT ... ON CONFLICT
+    STAGE_FROM = 100  # rows; fewer go in with one multi-row INSERT ... ON CONFLICT
 
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str],
                keep: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Large batches (catch-up, rebuilds) are copied into a temporary table with COPY,
-        then upserted from it in one statement: same result, a fraction of the round trips."""
-        if len(rows) < self.STAGE_FROM:
-            self.executemany(upsert_sql(table, columns, key, keep), rows)
-            return
-        at, kept = [columns.index(k) for k in key], [columns.index(k) for k in keep]
-        last: dict[tuple[Any, ...], Sequence[Any]] = {}
-        for row in rows:  # as if one by one: the last row per key, ``keep`` from the first
-            k = tuple(row[i] for i in at)
-            first = last.get(k)
-            last[k] = row if first is None else [
-                first[i] if i in kept else v for i, v in enumerate(row)]
-        stage = "stage_" + re.sub(r"\W", "_", table)
+        """One statement whatever the batch: small ones as a multi-row INSERT ... ON
+        CONFLICT (one round trip, where executemany sent a statement per row); large ones
+        (catch-up, rebuilds) copied into a temporary table with COPY, then upserted from it.
+        Either way each key gets one row, as if the rows went in one by one: the last row
+        wins, ``keep`` columns from the first."""
+        merged = _merge_per_key(columns, key, keep, rows)
         names = ", ".join(columns)
+        if len(merged) < self.STAGE_FROM:
+            row = "(" + ", ".join("%s" for _ in columns) + ")"
+            self.conn.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join(row for _ in merged)} "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {_updates(columns, key, keep)}",
+                [_pg_param(p) for values in merged for p in values])
+            return
+        stage = "stage_" + re.sub(r"\W", "_", table)
         self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) "
                           "ON COMMIT DELETE ROWS")
         with self.conn.cursor() as cursor:
             with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
-                for row in last.values():
-                    copy.write_row([_pg_param(p) for p in row])
+                for values in merged:
+                    copy.write_row([_pg_param(p) for p in values])
             cursor.execute(_upsert_from(table, stage, columns, key, keep))
             cursor.execute(f"TRUNCATE {stage}")
+
+
+def _merge_per_key(columns: Sequence[str], key: Sequence[str], keep: Sequence[str],
+                   rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """One row per key, as if upserted one by one (PostgreSQL refuses to update a row twice
+    in one statement): the last row per key, with ``keep`` columns from the first."""
+    at, kept = [columns.index(k) for k in key], [columns.index(k) for k in keep]
+    last: dict[tuple[Any, ...], Sequence[Any]] = {}
+    for row in rows:
+        k = tuple(row[i] for i in at)
+        first = last.get(k)
+        last[k] = row if first is None or not kept else [
+            first[i] if i in kept else v for i, v in enumerate(row)]
+    return list(last.values())
 
 
 class PostgresReadStore:
@@ -274,18 +289,20 @@ def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str],
 
     Columns in ``keep`` are set on insert only (facts fixed when the row was first made).
     """
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in (*key, *keep))
     return (f"INSERT INTO {table} ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)}) "
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {_updates(columns, key, keep)}")
+
+
+def _updates(columns: Sequence[str], key: Sequence[str], keep: Sequence[str]) -> str:
+    return ", ".join(f"{c} = excluded.{c}" for c in columns if c not in (*key, *keep))
 
 
 def _upsert_from(table: str, stage: str, columns: Sequence[str], key: Sequence[str],
                  keep: Sequence[str]) -> str:
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in (*key, *keep))
     names = ", ".join(columns)
     return (f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {_updates(columns, key, keep)}")
 
 
 def upsert_rows(tx: Tx, table: str, key: Sequence[str], rows: Sequence[Mapping[str, Any]],
