@@ -179,8 +179,18 @@ class SqliteReadStore:
 
 
 class _PgTx:
-    def __init__(self, conn: Connection[Row]) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection[Row], types: dict[str, dict[str, str]]) -> None:
+        self.conn, self._types = conn, types
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        """Each column's SQL type, read from the catalogue once per table name."""
+        found = self._types.get(table)
+        if found is None:
+            found = self._types[table] = {r["attname"]: r["type"] for r in self.conn.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [table]).fetchall()}
+        return found
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.conn.execute(sql.replace("?", "%s"), [_pg_param(p) for p in params])
@@ -194,23 +204,26 @@ class _PgTx:
         return self.conn.execute(sql.replace("?", "%s"), [_pg_param(p) for p in params]
                                  ).fetchall()
 
-    STAGE_FROM = 100  # rows; fewer go in with one multi-row INSERT ... ON CONFLICT
+    STAGE_FROM = 100  # rows; fewer go in as arrays, one per column
 
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str],
                keep: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """One statement whatever the batch: small ones as a multi-row INSERT ... ON
-        CONFLICT (one round trip, where executemany sent a statement per row); large ones
+        """One statement whatever the batch: small ones as INSERT ... SELECT FROM unnest(one
+        array per column) ... ON CONFLICT (one round trip and the same text each time, so
+        the server prepares it once; executemany sent a statement per row), large ones
         (catch-up, rebuilds) copied into a temporary table with COPY, then upserted from it.
         Either way each key gets one row, as if the rows went in one by one: the last row
         wins, ``keep`` columns from the first."""
         merged = _merge_per_key(columns, key, keep, rows)
         names = ", ".join(columns)
         if len(merged) < self.STAGE_FROM:
-            row = "(" + ", ".join("%s" for _ in columns) + ")"
+            types = self._column_types(table)
+            arrays = ", ".join(f"%s::{types[c]}[]" for c in columns)
             self.conn.execute(
-                f"INSERT INTO {table} ({names}) VALUES {', '.join(row for _ in merged)} "
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "
                 f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {_updates(columns, key, keep)}",
-                [_pg_param(p) for values in merged for p in values])
+                [[_pg_param(values[i]) for values in merged] for i in range(len(columns))],
+                prepare=True)
             return
         stage = "stage_" + re.sub(r"\W", "_", table)
         self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) "
@@ -247,15 +260,16 @@ class PostgresReadStore:
         self.pool: ConnectionPool[Connection[Row]] = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, check=ConnectionPool.check_connection,
             kwargs={"row_factory": dict_row, "options": options, "autocommit": False})
+        self._column_types: dict[str, dict[str, str]] = {}  # by table, for upserts
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self.pool.connection() as conn, conn.transaction():
-            yield _PgTx(conn)
+            yield _PgTx(conn, self._column_types)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.pool.connection() as conn:
-            return _PgTx(conn).fetchall(sql, params)
+            return _PgTx(conn, self._column_types).fetchall(sql, params)
 
     def close(self) -> None:
         self.pool.close()
