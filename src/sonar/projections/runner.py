@@ -142,9 +142,10 @@ class ProjectionRunner:
                 for projection, meta in work:
                     relevant = [c for c in changes if c.position > positions[projection.name]]
                     projection.handle(tx, projection.physical(meta.generation), relevant)
-                tx.executemany("UPDATE rm_meta SET position = ?, updated_at = ? "  # one trip
-                               "WHERE projection = ? AND generation = ?",
-                               [[last, _now(), m.projection, m.generation] for _, m in work])
+                tx.execute("UPDATE rm_meta SET position = ?, updated_at = ? WHERE "  # one trip
+                           + " OR ".join("(projection = ? AND generation = ?)" for _ in work),
+                           [last, _now(), *(v for _, m in work
+                                            for v in (m.projection, m.generation))])
             for projection, _ in work:
                 positions[projection.name] = last
             start = last + 1

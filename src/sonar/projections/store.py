@@ -218,7 +218,7 @@ class _PgTx:
         names = ", ".join(columns)
         if len(merged) < self.STAGE_FROM:
             types = self._column_types(table)
-            arrays = ", ".join(f"%s::{types[c]}[]" for c in columns)
+            arrays = ", ".join(f"%b::{types[c]}[]" for c in columns)  # binary: no escaping
             self.conn.execute(
                 f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "
                 f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {_updates(columns, key, keep)}",
