@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 from sonar.app.application import SonarApplication
 from sonar.app.context import CommandContext
 from sonar.app.errors import ApplicationError
-from sonar.domain import Actor, Demographics, DomainError, Identity
+from sonar.domain import (
+    Actor,
+    Demographics,
+    DomainError,
+    Identity,
+    Referral,
+    ReferralOutcome,
+    RiskAssessment,
+)
 from sonar.projections.registry import all_projections
 from sonar.projections.replicas import RecordReplicas
 from sonar.projections.runner import ProjectionRunner
@@ -124,3 +132,28 @@ def test_a_rebuild_holds_no_more_records_than_the_replica_bound(
         store.close()
     assert len(held) >= 6
     assert max(held) == 2
+
+
+def test_a_risk_entered_in_error_leaves_the_caseload_row() -> None:
+    """Found by the property above: the caseload row kept a risk level entered in error
+    when the correction came in a batch of its own (it names an entry, not an episode)."""
+    clock = FakeClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    app = SonarApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
+    pid = app.register_patient(CTX, Identity(), Demographics("P", "N", date(1980, 1, 1),
+                                                             "male")).patient_id
+    app.receive_into_prison(CTX, pid, "HMP Leeds", None)
+    app.refer_to_sms(CTX, pid, Referral("self", ("heroin",), "never", False))
+    app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted"))
+    risk = app.assess_risk(CTX, pid, 1, RiskAssessment("high", ("overdose",)))
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteReadStore(Path(tmp) / "read.db")
+        runner = ProjectionRunner(app, store, all_projections())
+        runner.migrate()
+        runner.catch_up()
+        assert store.fetchall("SELECT risk_level FROM rm_episode") == [{"risk_level": "high"}]
+        version = app.get_record(pid).version
+        assert risk.position is not None
+        app.mark_entered_in_error(CTX, pid, version, "wrong patient")
+        runner.catch_up()
+        assert store.fetchall("SELECT risk_level FROM rm_episode") == [{"risk_level": None}]
+        store.close()

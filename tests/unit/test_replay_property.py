@@ -14,7 +14,7 @@ from sonar.app.transcoder import ValueTranscoder
 from sonar.domain import VALUE_TYPES, CareRecord, DomainError
 from sonar.domain.pathway import BriefIntervention, CarePlan, DualDiagnosis, RiskAssessment
 from sonar.domain.top import Top
-from sonar.projections.derive import facts
+from sonar.projections.derive import facts, record_facts
 from tests import strategies as s
 from tests.unit.domain.builders import at, with_open_episode
 
@@ -122,6 +122,8 @@ def test_episode_facts_in_one_pass_agree_with_the_domain_views(
     record = with_open_episode()
     for day, (name, value) in enumerate(steps, start=1):
         _apply(record, name, value, day % 5)  # clinical days repeat: ties broken by version
+        for episode in record.episodes:  # extended step by step, as the runner asks
+            assert record_facts(record, episode) == facts(episode)
     for episode in record.episodes:
         known = facts(episode)
         for kind in (RiskAssessment, DualDiagnosis, Top, CarePlan, BriefIntervention):

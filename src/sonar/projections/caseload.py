@@ -26,14 +26,19 @@ class CaseloadProjection(Projection):
     tables: ClassVar[tuple[str, ...]] = ("episode",)
 
     def handle(self, tx: Tx, t: Tables, changes: Sequence[Change]) -> None:
-        # The record is shared and ends the batch in its final state: one row per episode,
-        # computed once. The site is where the person was at its first change (the referral).
+        # One row per episode, computed once, from the record of its last change (the
+        # record usually is one shared object, but a replica evicted mid-batch is reloaded
+        # as another). The site is where the person was at its first change (the referral).
         touched: dict[tuple[str, int], tuple[CareRecord, str | None]] = {}
         for change in changes:
             number = getattr(change.event, "episode", None)
+            if isinstance(change.event, CareRecord.EntryMarkedInError):  # e.g. its latest risk
+                number = next((e.number for e in change.record.episodes if any(
+                    x.version == change.event.entry_version for x in e.entries)), None)
             if isinstance(number, int):
                 key = (str(change.record.id), number)
-                touched.setdefault(key, (change.record, change.location))
+                first = touched.get(key)
+                touched[key] = (change.record, first[1] if first else change.location)
         rows = [_row(record, record.episode(number), site)
                 for (_, number), (record, site) in touched.items()]
         upsert_rows(tx, t["episode"], ["patient_id", "episode"], rows, keep=["site"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
@@ -29,39 +31,49 @@ class EpisodeFacts:
     reviews_done: dict[str, Entry]
     plans: list[tuple[int, Entry]]  # valid care plans with their revision (1 = first recorded)
     no_start_top: bool
+    plan_revisions: int = 0  # care plans recorded, in error or not
 
     def value(self, kind: type[T]) -> T | None:
         entry = self.latest.get(kind)
         return entry.value if entry is not None and isinstance(entry.value, kind) else None
 
 
-_MEMO: dict[tuple[UUID, int, int], EpisodeFacts] = {}
-_MEMO_SIZE = 4096
+NO_FACTS = EpisodeFacts({}, {}, [], no_start_top=False)
+_SEEN: dict[tuple[UUID, int], tuple[list[Entry], EpisodeFacts]] = {}
+_SEEN_SIZE = 2048
 
 
 def record_facts(record: CareRecord, episode: Episode) -> EpisodeFacts:
-    """``facts`` of a record's episode, found once per record version: the record and
-    caseload models both want them for every episode a batch touched. A record's state at
-    a saved version never changes, so a remembered answer is never stale (unsaved changes
-    are not remembered: the version they reach may yet be saved with other events)."""
-    if record.pending_events:
-        return facts(episode)
-    key = (record.id, episode.number, record.version)
-    found = _MEMO.get(key)
+    """``facts`` of a record's episode, extended from the last facts found for it when its
+    entries only grew since: the runner asks after every batch, and a long episode then
+    costs its new entries, not all of them. Entries are frozen and marking one in error
+    replaces it, so "only grew" is checked by identity (a C-speed walk, not a Python one)."""
+    key = (record.id, episode.number)
+    entries = episode.entries
+    seen = _SEEN.get(key)
+    found: EpisodeFacts | None = None
+    if seen is not None:
+        old, known = seen
+        n = len(old)
+        if n <= len(entries) and all(map(operator.is_, old, entries)):
+            found = known if n == len(entries) else extend(known, entries[n:])
     if found is None:
-        if len(_MEMO) >= _MEMO_SIZE:
-            _MEMO.clear()
-        found = _MEMO[key] = facts(episode)
+        found = facts(episode)
+    if len(_SEEN) >= _SEEN_SIZE:
+        _SEEN.clear()
+    _SEEN[key] = (list(entries), found)
     return found
 
 
 def facts(episode: Episode) -> EpisodeFacts:
-    latest: dict[type[Any], Entry] = {}
-    done: dict[str, Entry] = {}
-    plans: list[tuple[int, Entry]] = []
-    revision = 0
-    no_start_top = False
-    for entry in episode.entries:
+    return extend(NO_FACTS, episode.entries)
+
+
+def extend(known: EpisodeFacts, entries: Iterable[Entry]) -> EpisodeFacts:
+    """``known`` (the facts of the entries before these) with these entries added."""
+    latest, done = dict(known.latest), dict(known.reviews_done)
+    plans, revision, no_start_top = list(known.plans), known.plan_revisions, known.no_start_top
+    for entry in entries:
         value = entry.value
         if isinstance(value, CarePlan):
             revision += 1
@@ -76,7 +88,7 @@ def facts(episode: Episode) -> EpisodeFacts:
         if isinstance(value, Review):
             done[value.kind] = entry
         no_start_top = no_start_top or "no_start_top" in entry.flags
-    return EpisodeFacts(latest, done, plans, no_start_top)
+    return EpisodeFacts(latest, done, plans, no_start_top, revision)
 
 
 def current_episode(record: CareRecord) -> Episode | None:

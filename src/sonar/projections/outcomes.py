@@ -110,8 +110,11 @@ class OutcomesProjection(Projection):
             number = getattr(event, "episode", None)
             if isinstance(number, int):
                 episode = record.episode(number)
-                # One row per episode from its final state; the site from its first change.
-                referrals.setdefault((pid, number), (record, episode, change.location))
+                # One row per episode from its last change's record (see caseload); the
+                # site from its first change.
+                first = referrals.get((pid, number))
+                referrals[(pid, number)] = (record, episode,
+                                            first[2] if first else change.location)
                 if isinstance(event, CareRecord.TopRecorded):
                     tops[(pid, number)] = (record, episode)
             at = event.attribution.occurred_at
