@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import operator
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -39,8 +41,11 @@ class EpisodeFacts:
 
 
 NO_FACTS = EpisodeFacts({}, {}, [], no_start_top=False)
-_SEEN: dict[tuple[UUID, int], tuple[list[Entry], EpisodeFacts]] = {}
-_SEEN_SIZE = 2048
+# Episodes whose facts were found lately (LRU). Each holds a list of its entries, so the
+# bound is kept small: the runner needs the episodes of a batch or two, not every replica.
+_SEEN: OrderedDict[tuple[UUID, int], tuple[list[Entry], EpisodeFacts]] = OrderedDict()
+_SEEN_SIZE = 512
+_SEEN_LOCK = threading.Lock()
 
 
 def record_facts(record: CareRecord, episode: Episode) -> EpisodeFacts:
@@ -50,7 +55,8 @@ def record_facts(record: CareRecord, episode: Episode) -> EpisodeFacts:
     replaces it, so "only grew" is checked by identity (a C-speed walk, not a Python one)."""
     key = (record.id, episode.number)
     entries = episode.entries
-    seen = _SEEN.get(key)
+    with _SEEN_LOCK:
+        seen = _SEEN.get(key)
     found: EpisodeFacts | None = None
     if seen is not None:
         old, known = seen
@@ -59,9 +65,11 @@ def record_facts(record: CareRecord, episode: Episode) -> EpisodeFacts:
             found = known if n == len(entries) else extend(known, entries[n:])
     if found is None:
         found = facts(episode)
-    if len(_SEEN) >= _SEEN_SIZE:
-        _SEEN.clear()
-    _SEEN[key] = (list(entries), found)
+    with _SEEN_LOCK:
+        _SEEN[key] = (list(entries), found)
+        _SEEN.move_to_end(key)
+        while len(_SEEN) > _SEEN_SIZE:
+            _SEEN.popitem(last=False)
     return found
 
 
