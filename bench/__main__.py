@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in chosen if s not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
-    if not 0.01 <= args.scale <= 10:
-        parser.error("--scale must be between 0.01 and 10")
+    if not 0.01 <= args.scale <= 20:
+        parser.error("--scale must be between 0.01 and 20")
 
     sizes = Sizes.make(quick=args.quick, scale=args.scale)
     url = database_url()
