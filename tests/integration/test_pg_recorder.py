@@ -44,6 +44,11 @@ def _close_apps() -> Iterator[None]:
         _APPS.pop().close()
 
 
+def _url(settings: Settings) -> str:
+    assert settings.database_url is not None
+    return settings.database_url
+
+
 def _table(settings: Settings) -> str:
     return f"{settings.database_schema}.sonar_events"
 
@@ -73,8 +78,7 @@ def test_the_insert_takes_the_exclusive_table_lock(postgres_settings: Settings) 
     """ROW SHARE conflicts with EXCLUSIVE but not with a plain INSERT's ROW EXCLUSIVE: the
     insert waits for it only if it locks the table as the library does."""
     recorder = _recorder(postgres_settings)
-    url = postgres_settings.database_url
-    assert url is not None
+    url = _url(postgres_settings)
     done = threading.Event()
     with psycopg.connect(url) as holder:
         holder.execute(f"LOCK TABLE {_table(postgres_settings)} IN ROW SHARE MODE")
@@ -90,8 +94,7 @@ def test_the_insert_takes_the_exclusive_table_lock(postgres_settings: Settings) 
 
 def test_listeners_are_notified(postgres_settings: Settings) -> None:
     recorder = _recorder(postgres_settings)
-    url = postgres_settings.database_url
-    assert url is not None
+    url = _url(postgres_settings)
     with psycopg.connect(url, autocommit=True) as listener:
         listener.execute(f'LISTEN "{recorder.channel_name}"')
         recorder.insert_events(_events(1))
@@ -101,8 +104,7 @@ def test_listeners_are_notified(postgres_settings: Settings) -> None:
 
 def test_without_its_function_the_library_insert_is_used(postgres_settings: Settings) -> None:
     recorder = _recorder(postgres_settings)
-    url = postgres_settings.database_url
-    assert url is not None
+    url = _url(postgres_settings)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"DROP FUNCTION {postgres_settings.database_schema}.sonar_insert_sonar_events")
     ids = recorder.insert_events(_events(2))

@@ -55,11 +55,12 @@ class SnapshotTranscoder(Transcoder):
 
     def __init__(self, values: ValueTranscoder) -> None:
         self._values = values
+        self._types = values.types  # registered before snapshots are read; copied once
 
     def encode(self, obj: Any) -> bytes:
         return pickle.dumps(obj, protocol=PROTOCOL)
 
     def decode(self, data: bytes) -> Any:
         if data[:1] == b"\x80":  # pickle's PROTO opcode
-            return _Unpickler(data, self._values.types).load()
+            return _Unpickler(data, self._types).load()
         return self._values.decode(data)  # a snapshot written as JSON

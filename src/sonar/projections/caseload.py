@@ -16,7 +16,7 @@ from sonar.domain.pathway import RiskAssessment
 from sonar.domain.review_schedule import REVIEW_ORDER, review_status
 from sonar.domain.sms_episode import Episode
 from sonar.projections.base import Change, Projection, Tables
-from sonar.projections.derive import record_facts
+from sonar.projections.derive import episode_holding, record_facts
 from sonar.projections.store import ReadStore, Row, Tx, as_iso, upsert_rows
 
 
@@ -33,8 +33,8 @@ class CaseloadProjection(Projection):
         for change in changes:
             number = getattr(change.event, "episode", None)
             if isinstance(change.event, CareRecord.EntryMarkedInError):  # e.g. its latest risk
-                number = next((e.number for e in change.record.episodes if any(
-                    x.version == change.event.entry_version for x in e.entries)), None)
+                holding = episode_holding(change.record, change.event.entry_version)
+                number = holding.number if holding else None
             if isinstance(number, int):
                 key = (str(change.record.id), number)
                 first = touched.get(key)

@@ -99,6 +99,14 @@ def extend(known: EpisodeFacts, entries: Iterable[Entry]) -> EpisodeFacts:
     return EpisodeFacts(latest, done, plans, no_start_top, revision)
 
 
+def episode_holding(record: CareRecord, entry_version: int) -> Episode | None:
+    """The episode holding the entry recorded at ``entry_version`` (entries are identified
+    by their event's version, so there is at most one), e.g. to recompute its rows when
+    that entry is marked in error."""
+    return next((e for e in record.episodes
+                 if any(x.version == entry_version for x in e.entries)), None)
+
+
 def current_episode(record: CareRecord) -> Episode | None:
     """The active episode, else the most recent one."""
     return record.active_episode or (record.episodes[-1] if record.episodes else None)

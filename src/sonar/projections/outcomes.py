@@ -17,6 +17,7 @@ from sonar.domain.pathway import CarePlan
 from sonar.domain.sms_episode import Episode
 from sonar.domain.top import SCORE_ITEMS, SUBSTANCE_CODES, Top
 from sonar.projections.base import Change, Projection, Tables
+from sonar.projections.derive import episode_holding
 from sonar.projections.store import ReadStore, Tx, upsert_rows
 
 CodedRow = tuple[str, str]  # (category, SNOMED code)
@@ -128,9 +129,9 @@ class OutcomesProjection(Projection):
                 tx.execute(f"UPDATE {t['coded_activity']} SET in_error = ? "
                            "WHERE patient_id = ? AND entry_version = ?",
                            [True, pid, event.entry_version])
-                for episode in record.episodes:
-                    if any(e.version == event.entry_version for e in episode.entries):
-                        tops[(pid, episode.number)] = (record, episode)
+                holding = episode_holding(record, event.entry_version)
+                if holding is not None:
+                    tops[(pid, holding.number)] = (record, holding)
         upsert_rows(tx, t["referral"], ["patient_id", "episode"],
                     [_referral_row(*found) for found in referrals.values()], keep=["site"])
         upsert_rows(tx, t["coded_activity"], ["patient_id", "entry_version", "seq"], coded)
