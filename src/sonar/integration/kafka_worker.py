@@ -47,7 +47,7 @@ from sonar.integration.envelope import EnvelopeError, from_envelope, read_envelo
 from sonar.integration.kafka_topics import EVENTS_TOPIC, RECONNECT_BACKOFF_MAX_MS
 from sonar.projections.base import Change, Projection
 from sonar.projections.registry import all_projections
-from sonar.projections.replicas import RecordReplicas
+from sonar.projections.replicas import DEFAULT_MAXSIZE, RecordReplicas
 from sonar.projections.runner import ProjectionRunner
 from sonar.projections.store import ReadStore, Tx, ddl, upsert_rows
 
@@ -113,7 +113,7 @@ class KafkaProjectionWorker:
                  topic: str = EVENTS_TOPIC, group_id: str = DEFAULT_GROUP, *,
                  projections: Sequence[Projection] | None = None, client_id: str | None = None,
                  max_records: int = 500, rejoin_after: float | None = 60.0,
-                 replica_cache_size: int = 5000) -> None:
+                 replica_cache_size: int = DEFAULT_MAXSIZE) -> None:
         """``rejoin_after``: seconds a member may hold no partitions before it leaves and
         joins the group again (kafka-python was seen to leave a member stranded, without
         partitions, after a rebalance); None never rejoins. In a group with more workers

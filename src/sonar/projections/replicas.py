@@ -14,9 +14,11 @@ from uuid import UUID
 from sonar.app.application import SonarApplication
 from sonar.domain.care_record import CareRecord
 
+DEFAULT_MAXSIZE = 5000  # SONAR_REPLICA_CACHE_SIZE's default
+
 
 class RecordReplicas:
-    def __init__(self, app: SonarApplication, maxsize: int = 5000) -> None:
+    def __init__(self, app: SonarApplication, maxsize: int = DEFAULT_MAXSIZE) -> None:
         self.app = app
         self.maxsize = maxsize
         self._records: OrderedDict[UUID, CareRecord] = OrderedDict()

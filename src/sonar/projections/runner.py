@@ -20,7 +20,7 @@ import structlog
 from sonar.app.application import SonarApplication
 from sonar.domain.care_record import CareRecord
 from sonar.projections.base import Change, Projection
-from sonar.projections.replicas import RecordReplicas
+from sonar.projections.replicas import DEFAULT_MAXSIZE, RecordReplicas
 from sonar.projections.store import ReadStore, Tx, ddl
 
 log = structlog.get_logger("sonar.projections")
@@ -57,7 +57,7 @@ class ProjectionRunner:
 
     def __init__(self, app: SonarApplication, store: ReadStore,
                  projections: Sequence[Projection], *, batch_size: int = 500,
-                 external: bool = False, replica_cache_size: int = 5000) -> None:
+                 external: bool = False, replica_cache_size: int = DEFAULT_MAXSIZE) -> None:
         """``external``: another process (``sonar worker``) keeps the read models; this one
         only reads them, and ``wait_for`` watches their positions instead of working."""
         self.app, self.store, self.projections = app, store, list(projections)
