@@ -134,3 +134,42 @@ def test_episode_facts_in_one_pass_agree_with_the_domain_views(
         assert known.no_start_top == any("no_start_top" in e.flags
                                          for e in episode.valid_entries())
         assert episode.next_review_due(known.reviews_done) == episode.next_review_due()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(STEPS, st.booleans()), max_size=30))
+def test_an_episodes_running_counts_agree_with_its_entries(
+        steps: list[tuple[tuple[str, Any], bool]]) -> None:
+    """The counts the guards read (care plans recorded, valid start TOPs) are what a walk of
+    the entries gives, after any history of entries and error marks (the latest entry is
+    often marked, so start TOPs and care plans in error are common)."""
+    record = with_open_episode()
+    for day, ((name, value), mark_latest) in enumerate(steps, start=1):
+        _apply(record, name, value, day)
+        if mark_latest and record.episodes[-1].entries:
+            _apply(record, "mark_entered_in_error", record.episodes[-1].entries[-1].version, day)
+        for episode in record.episodes:
+            assert episode.care_plans == sum(isinstance(e.value, CarePlan)
+                                             for e in episode.entries)
+            assert episode.start_tops == sum(
+                isinstance(e.value, Top) and e.value.stage == "start" and e.in_error is None
+                for e in episode.entries)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(STEPS, max_size=15))
+def test_a_version_2_snapshot_without_running_counts_restores_them(
+        steps: list[tuple[str, Any]]) -> None:
+    """Snapshots taken before the counts existed (class version 2) are brought up to date."""
+    record = with_open_episode()
+    for day, (name, value) in enumerate(steps, start=1):
+        _apply(record, name, value, day)
+    snapshot = SNAPSHOT_MAPPER.to_domain_event(SNAPSHOT_MAPPER.to_stored_event(
+        Snapshot.take(record)))
+    state = snapshot.state  # type: ignore[attr-defined]
+    assert state["class_version"] == 3
+    state["class_version"] = 2
+    for episode in state["episodes"]:
+        del episode.care_plans, episode.start_tops
+    restored = snapshot.mutate(None)
+    assert _state(restored) == _state(record)

@@ -19,6 +19,16 @@ def clinical_day(moment: datetime) -> date:
     return moment.astimezone(CLINICAL_TZ).date()
 
 
+def before_birth(moment: datetime, date_of_birth: date) -> bool:
+    """Whether a moment's date in England is before a date of birth. A UTC offset is less
+    than a day either way, so that date is within two days of the moment's own date, and
+    the time zone lookup is needed only near the birthday (it cost every command 2%)."""
+    own = moment.date()
+    if abs((own - date_of_birth).days) > 2:
+        return own < date_of_birth
+    return clinical_day(moment) < date_of_birth
+
+
 @dataclass(frozen=True)
 class Actor(Immutable):
     """The person (or system) acting, and the organisation and site they act for."""

@@ -18,7 +18,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from sonar.domain import codes
-from sonar.domain.attribution import Attribution, clinical_day
+from sonar.domain.attribution import Attribution, before_birth, clinical_day
 from sonar.domain.contacts import DELIVERED_BY, FamilyConsent, ReminderContact, check_address
 from sonar.domain.errors import IllegalStep, InvalidValue
 from sonar.domain.gp_record import GpItem, GpRecord
@@ -62,10 +62,11 @@ class CareRecord(Aggregate):
 
     ``class_version`` versions the snapshot state: version 1 kept the access, GP and ReSet
     state under private keys that older snapshots lack; ``upcast_v1_v2`` brings such a
-    snapshot up to the attributes every record now has from registration.
+    snapshot up to the attributes every record now has from registration. Version 2's
+    episodes lack their running counts of entries, which ``upcast_v2_v3`` sets.
     """
 
-    class_version = 2
+    class_version = 3
 
     class Event(Aggregate.Event):
         attribution: Attribution
@@ -107,6 +108,13 @@ class CareRecord(Aggregate):
         state["diary"] = dict(held("_diary", dict, {}))
         state["reminder_contact"] = None
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Version-2 snapshots: episodes without running counts of their entries."""
+        for episode in state.get("episodes", ()):
+            if isinstance(episode, Episode):
+                episode.recount()
+
     @classmethod
     def register(cls, identity: Identity, demographics: Demographics,
                  attribution: Attribution) -> CareRecord:
@@ -118,7 +126,7 @@ class CareRecord(Aggregate):
                            attribution=attribution, timestamp=attribution.recorded_at)
 
     def _record(self, event_class: type[Event], attribution: Attribution, **facts: Any) -> None:
-        if clinical_day(attribution.occurred_at) < self.demographics.date_of_birth:
+        if before_birth(attribution.occurred_at, self.demographics.date_of_birth):
             raise InvalidValue("Clinical time is before the person's date of birth.",
                                rule="occurred_at.before_birth", field="occurred_at")
         if issubclass(event_class, self.Moved):
@@ -428,10 +436,14 @@ class CareRecord(Aggregate):
         reason: str
 
         def apply(self, aggregate: CareRecord) -> None:
-            for entries in (aggregate.screens, *(e.entries for e in aggregate.episodes)):
-                for i, entry in enumerate(entries):
+            for i, entry in enumerate(aggregate.screens):
+                if entry.version == self.entry_version:
+                    aggregate.screens[i] = replace(entry, in_error=self.reason)
+                    return
+            for episode in aggregate.episodes:
+                for i, entry in enumerate(episode.entries):
                     if entry.version == self.entry_version:
-                        entries[i] = replace(entry, in_error=self.reason)
+                        episode.mark_in_error(i, self.reason)
                         return
 
     def find_entry(self, version: int) -> Entry | None:

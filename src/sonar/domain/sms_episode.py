@@ -10,7 +10,7 @@ recorded them in the patient's stream, which is how they are later marked in err
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -78,6 +78,16 @@ class Episode:
 
     def __post_init__(self) -> None:
         self.entries: list[Entry] = []
+        # Running counts of the entries, kept by add_entry and mark_in_error, so the guards
+        # a command runs cost the same on the 500th entry as on the first (a walk of every
+        # entry per TOP or care plan was a tenth of a busy writer's time).
+        self.care_plans = 0  # care plans recorded, in error or not: the revision so far
+        self.start_tops = 0  # valid start TOPs
+
+    def recount(self) -> None:
+        """Set the running counts from the entries (for state that predates them)."""
+        self.care_plans = sum(isinstance(e.value, CarePlan) for e in self.entries)
+        self.start_tops = sum(_is_start_top(e) for e in self.entries)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Episode:
         clone = copy.copy(self)  # the other fields hold immutable values
@@ -130,8 +140,7 @@ class Episode:
             self.require_status(EpisodeStatus.DISCHARGED, step="post_treatment_top")
         else:
             self.require_status(EpisodeStatus.OPEN, step="top")
-        has_start = any(isinstance(e.value, Top) and e.value.stage == "start"
-                        for e in self.valid_entries())
+        has_start = self.start_tops > 0
         if top.stage == "start" and has_start:
             raise self._illegal(
                 "a start TOP is already recorded; record a review or exit TOP, or mark the "
@@ -160,7 +169,7 @@ class Episode:
     def check_care_plan(self) -> int:
         """Check a care plan may be revised; return the new revision number."""
         self.require_status(EpisodeStatus.OPEN, step="care_plan")
-        return len([e for e in self.entries if isinstance(e.value, CarePlan)]) + 1
+        return self.care_plans + 1
 
     def check_discharge(self, occurred_at: datetime) -> None:
         self.require_status(EpisodeStatus.OPEN, step="discharge")
@@ -188,6 +197,14 @@ class Episode:
 
     def add_entry(self, entry: Entry) -> None:
         self.entries.append(entry)
+        self.care_plans += isinstance(entry.value, CarePlan)
+        self.start_tops += _is_start_top(entry)
+
+    def mark_in_error(self, index: int, reason: str) -> None:
+        """Replace the entry at ``index`` with a copy marked in error (entries are frozen)."""
+        entry = self.entries[index]
+        self.start_tops -= _is_start_top(entry)
+        self.entries[index] = replace(entry, in_error=reason)
 
     # --- views --------------------------------------------------------------------------
 
@@ -218,3 +235,8 @@ class Episode:
             if kind not in done:
                 return kind, due
         return None
+
+
+def _is_start_top(entry: Entry) -> bool:
+    return (entry.in_error is None and isinstance(entry.value, Top)
+            and entry.value.stage == "start")
