@@ -1,22 +1,25 @@
-"""SONAR's PostgreSQL recorder: one statement per commit that still locks the table (ids in
+"""SONAR's PostgreSQL recorders: one statement per commit that still locks the table (ids in
 commit order), notifies listeners, refuses a clash, and falls back when its function is
-missing."""
+missing; snapshots stored as binary arrays, read back as the record folded from its events."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from uuid import uuid4
 
 import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from sonar.app.application import SonarApplication
-from sonar.app.pg_recorder import SonarPostgresRecorder
+from sonar.app.application import SonarApplication, fold
+from sonar.app.context import CommandContext
+from sonar.app.pg_recorder import SonarPostgresRecorder, SonarSnapshotRecorder
 from sonar.bootstrap import build_application
 from sonar.config import Settings
+from sonar.domain import Actor, Demographics, Identity, Referral, ReferralOutcome, RiskAssessment
 
 pytestmark = pytest.mark.postgres
 
@@ -111,3 +114,30 @@ def test_without_its_function_the_library_insert_is_used(postgres_settings: Sett
     assert ids is not None
     assert len(ids) == 2
     assert len(recorder.select_notifications(start=1, limit=10)) == 2
+
+
+def test_snapshots_are_stored_in_binary_and_load_as_the_folded_record(
+        postgres_settings: Settings) -> None:
+    app = build_application(postgres_settings)
+    _APPS.append(app)
+    assert app.snapshots is not None
+    assert isinstance(app.snapshots.recorder, SonarSnapshotRecorder)
+    ctx = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds Healthcare", "HMP Leeds"),
+                         correlation_id="snapshot-test")
+    pid = app.register_patient(ctx, Identity(), Demographics(
+        "Sam", "Holt", date(1990, 5, 1), "male")).patient_id
+    app.refer_to_sms(ctx, pid, Referral("self", ("alcohol",), "never", False))
+    app.record_referral_outcome(ctx, pid, 1, ReferralOutcome("accepted"))
+    for i in range(110):
+        app.assess_risk(ctx, pid, 1, RiskAssessment(("low", "medium", "high")[i % 3], ()))
+    stored = app.snapshots.recorder.select_events(pid)
+    assert [s.originator_version for s in stored] == [50, 100]
+    assert all(bytes(s.state)[:1] == b"\x80" for s in stored)  # pickled, stored unescaped
+    cold = build_application(postgres_settings)  # nothing cached: loads from the snapshot
+    _APPS.append(cold)
+    loaded = cold.get_record(pid)
+    folded = fold(None, cold.events.get(pid))
+    assert loaded.version == folded.version == 113
+    assert vars(loaded) == vars(folded)
+    with pytest.raises(IntegrityError):  # a snapshot of a version already stored
+        app.snapshots.recorder.insert_events(stored[:1])
