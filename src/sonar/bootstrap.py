@@ -19,20 +19,26 @@ from sonar.projections.log_listener import LogListener
 from sonar.projections.registry import all_projections
 from sonar.projections.runner import ProjectionRunner
 from sonar.projections.store import PostgresReadStore, ReadStore, SqliteReadStore
+from sonar.share_workers import ProcessShareWorkers, worker_count
 
 log = structlog.get_logger("sonar.bootstrap")
 
 
-def build_application(settings: Settings, clock: Clock = utc_now) -> SonarApplication:
+def build_application(settings: Settings, clock: Clock = utc_now, *,
+                      create_tables: bool = True) -> SonarApplication:
     """The application on the store the settings name (SQLite file unless a URL is given).
 
     On a read-only database (a standby, or a store made read-only in an emergency) the
     tables cannot be created, so it starts without creating them: reads, ``sonar audit
     verify`` and status work, and writes are refused with a clear 503 until it is writable.
+    ``create_tables=False``: the store is known to be set up (a share worker, started
+    beside others by a process that opened it first).
     """
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     env = settings.event_store_env()
+    if not create_tables:
+        return SonarApplication(env={**env, "CREATE_TABLE": "n"}, clock=clock)
     try:
         return SonarApplication(env=env, clock=clock)
     except PersistenceError as exc:
@@ -54,9 +60,12 @@ def build_runner(settings: Settings, application: SonarApplication,
                  store: ReadStore | None = None, *, worker: bool = False) -> ProjectionRunner:
     """The projection runner; in ``sonar serve`` with SONAR_PROJECTIONS_EXTERNAL it only
     watches the read models that ``sonar worker`` (``worker=True``) keeps."""
+    shares = worker_count(settings) if settings.database_url else 1
     return ProjectionRunner(application, store or build_read_store(settings), all_projections(),
                             external=settings.projections_external and not worker,
-                            replica_cache_size=settings.replica_cache_size)
+                            replica_cache_size=settings.replica_cache_size,
+                            share_workers=ProcessShareWorkers(settings, shares)
+                            if shares > 1 else None)
 
 
 def build_log_listener(settings: Settings, application: SonarApplication,

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         description="Care records the projection runner keeps folded in memory (LRU) while "
         "it applies the log; its memory is bounded by this, not by the log's length. A "
         "miss loads the record from its latest snapshot.")
+    rebuild_workers: int = Field(
+        0, ge=0, le=8,
+        description="Processes a rebuild of the read models on PostgreSQL is split between, "
+        "each replaying its share of the patients; 0: one per CPU core (at most 8), 1: the "
+        "rebuilding process alone.")
     cipher_key: SecretStr | None = Field(
         None, description="Base64 AES key (16, 24 or 32 bytes) turns on encryption at rest.")
     compress: bool = Field(False, description="zlib-compress stored event payloads.")

@@ -220,3 +220,34 @@ def test_readers_keep_the_old_model_until_a_rebuild_is_complete(
     rows = runner.store.fetchall("SELECT location FROM rm_patient")
     assert rows == [{"location": "HMP Hull"}]
 
+
+
+def test_the_rebuild_command_rebuilds_every_model_or_the_one_named(
+        store_settings: Settings, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from sonar.cli import cli, register_subcommands  # noqa: PLC0415
+
+    app = build_application(store_settings, clock)
+    for n in range(1, 4):
+        person(app, LEEDS, "HMP Leeds", n)
+    if store_settings.database_url:
+        monkeypatch.setenv("SONAR_DATABASE_URL", store_settings.database_url)
+        monkeypatch.setenv("SONAR_DATABASE_SCHEMA", str(store_settings.database_schema))
+    else:
+        monkeypatch.setenv("SONAR_DATA_DIR", str(store_settings.data_dir))
+    register_subcommands()
+    every = CliRunner().invoke(cli, ["projections", "rebuild"])
+    assert every.exit_code == 0, every.output
+    assert f"rebuilt to position {app.position()}" in every.output
+    one = CliRunner().invoke(cli, ["projections", "rebuild", "timeline"])
+    assert one.exit_code == 0, one.output
+    unknown = CliRunner().invoke(cli, ["projections", "rebuild", "nonsense"])
+    assert unknown.exit_code != 0
+    runner = build_runner(store_settings, app)
+    generations = {m.projection: m.generation for m in runner._metas().values()}
+    assert generations.pop("timeline") == 3  # created by migrate, then rebuilt twice
+    assert set(generations.values()) == {2}
+    assert len(timeline_rows(runner.store)) == app.position()
+    runner.store.close()
+    app.close()

@@ -10,6 +10,7 @@ import pytest
 
 from sonar.bootstrap import build_read_store
 from sonar.config import Settings
+from sonar.domain.sms_episode import EpisodeStatus
 from sonar.projections.store import Json, as_json, ddl, upsert_rows
 
 
@@ -45,20 +46,28 @@ def test_upserts_give_the_same_rows_whatever_the_batch_size(store_settings: Sett
         store.close()
 
 
-def test_a_nul_character_never_stops_a_read_model_write(store_settings: Settings) -> None:
+@pytest.mark.parametrize("size", [1, 150])  # arrays, and the COPY of a large batch
+def test_a_nul_character_never_stops_a_read_model_write(store_settings: Settings,
+                                                        size: int) -> None:
     """The domain refuses control characters; should one reach a read model anyway,
-    PostgreSQL (which cannot store NUL) gets a replacement character, not an error."""
+    PostgreSQL (which cannot store NUL) gets a replacement character, not an error. Text
+    of a str subclass (a StrEnum member) is stored as its plain text."""
     store = build_read_store(store_settings)
     try:
         with store.transaction() as tx:
-            tx.execute(ddl("CREATE TABLE t_nul (k TEXT PRIMARY KEY, site TEXT, body {json})",
-                           store.dialect))
+            tx.execute(ddl("CREATE TABLE t_nul (k TEXT PRIMARY KEY, site TEXT, status TEXT, "
+                           "body {json})", store.dialect))
         with store.transaction() as tx:
-            upsert_rows(tx, "t_nul", ["k"], [{"k": "a", "site": "Leeds\x00",
-                                              "body": Json({"x": "y\x00", "z": "\\u0000"})}])
-        (row,) = store.fetchall("SELECT * FROM t_nul")
-        assert row["site"] in ("Leeds\x00", "Leeds\ufffd")  # SQLite keeps it; PG replaces
-        assert as_json(row["body"])["z"] == "\\u0000"  # a literal backslash-u is just text
+            upsert_rows(tx, "t_nul", ["k"], [
+                {"k": f"a{i}", "site": "Leeds\x00", "status": EpisodeStatus.OPEN,
+                 "body": Json({"x": "y\x00", "z": "\\u0000"})} for i in range(size)])
+        rows = store.fetchall("SELECT * FROM t_nul")
+        assert len(rows) == size
+        for row in rows:
+            assert row["site"] in ("Leeds\x00", "Leeds\ufffd")  # SQLite keeps it; PG replaces
+            assert row["status"] == "open"
+            assert as_json(row["body"])["x"] in ("y\x00", "y\ufffd")
+            assert as_json(row["body"])["z"] == "\\u0000"  # a literal backslash-u is text
     finally:
         with store.transaction() as tx:
             tx.execute("DROP TABLE IF EXISTS t_nul")

@@ -32,6 +32,7 @@ from sonar.app.errors import (
 )
 from sonar.app.group_commit import GroupCommit
 from sonar.app.integrity import ChainingMapper, Heads, split_chain
+from sonar.app.pg_recorder import Share, SonarPostgresRecorder, StoredRow
 from sonar.app.receipts import CommandReceipt, NhsNumberIndex
 from sonar.app.record_cache import RecordCache
 from sonar.app.snapshot_codec import SnapshotTranscoder
@@ -222,6 +223,25 @@ class SonarApplication(Application[UUID]):
     def position(self) -> int:
         """The log's head: the position of the last stored event (0 when empty)."""
         return self.recorder.max_notification_id() or 0
+
+    def stored_rows(self, start: int, limit: int, stop: int | None = None,
+                    share: Share | None = None) -> list[StoredRow]:
+        """Stored events from position ``start`` (to ``stop``) in log order, as plain rows
+        for ``chaining_mapper.decode``: read straight into tuples on PostgreSQL. ``share``:
+        only the streams of that share (PostgreSQL only)."""
+        if isinstance(self.recorder, SonarPostgresRecorder):
+            rows: list[StoredRow] = self.recorder.select_rows(start, limit, stop, share)
+            return rows
+        if share is not None:
+            msg = "reading one share of the log needs the PostgreSQL store"
+            raise NotImplementedError(msg)
+        return [(n.id, n.originator_id, n.originator_version, n.topic, n.state)  # type: ignore[misc]
+                for n in self.recorder.select_notifications(start=start, limit=limit, stop=stop)]
+
+    @property
+    def can_share(self) -> bool:
+        """Whether the log can be read in shares (by several processes at once)."""
+        return isinstance(self.recorder, SonarPostgresRecorder)
 
     # --- the command pipeline ------------------------------------------------------------
 

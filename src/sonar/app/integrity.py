@@ -16,14 +16,19 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import Mapper, StoredEvent
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import (
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    find_id_convertor,
+)
+from eventsourcing.utils import get_topic, resolve_topic
 
 GENESIS = "0" * 64
 _CHAIN = re.compile(rb',"__chain__":"([0-9a-f]{64})"}$')
@@ -102,10 +107,40 @@ class ChainingMapper(Mapper[UUID]):
                            topic=topic, state=stored)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        event = super().to_domain_event(stored_event)
-        chain = event.__dict__.pop("__chain__", None)
-        if chain is not None:  # remember the stream's head, to extend it next time
-            self._remember(event.originator_id, stored_event.originator_version, chain)
+        return self.decode(stored_event.originator_id, stored_event.originator_version,
+                           stored_event.topic, stored_event.state)
+
+    def decode(self, originator_id: UUID | str, version: int, topic: str, state: bytes,
+               *, remember: bool = True) -> Any:
+        """The domain event of a stored row, as eventsourcing's ``to_domain_event`` makes it
+        (state decrypted, decompressed, decoded, upcast), with its chain value taken off.
+        ``remember``: keep the stream's head, to extend it without a query next time (a
+        projection runner reading the whole log does not: it would churn the bounded cache
+        of heads the writers use)."""
+        cls = resolve_topic(topic)
+        try:
+            if self.cipher:
+                state = self.cipher.decrypt(state)
+            if self.compressor:
+                state = self.compressor.decompress(state)
+            event_state: dict[str, Any] = self.transcoder.decode(state)
+        except Exception as exc:
+            msg = (f"Failed to deserialise state of stored event with topic '{topic}', "
+                   f"originator_id '{originator_id}' and originator_version {version}: {exc}")
+            raise MapperDeserialisationError(msg) from exc
+        chain = event_state.pop("__chain__", None)
+        convert = find_id_convertor(cls, cast(Hashable, type(originator_id)))
+        event_state["originator_id"] = convert(originator_id)
+        event_state["originator_version"] = version
+        from_version = event_state.pop("class_version", 1)
+        class_version = getattr(cls, "class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", event_state)
+        if remember and chain is not None:
+            self._remember(event_state["originator_id"], version, chain)
         return event
 
     def seen_head(self, originator_id: UUID, version: int) -> str | None:

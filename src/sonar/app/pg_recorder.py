@@ -16,7 +16,9 @@ schema opened without creating tables) falls back to the library's insert.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import ProgrammingError, StoredEvent
@@ -29,8 +31,30 @@ from eventsourcing.postgres import (
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.errors import InterfaceError, OperationalError
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
+
+# (position, originator id, originator version, topic, state) of one stored event.
+StoredRow = tuple[int, UUID, int, str, bytes]
+_BIGINT_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Share:
+    """Share ``index`` of ``count`` of the log's streams: those whose id's last byte is
+    ``index`` modulo ``count`` (random for SONAR's uuid4 ids, so shares come out even).
+    Every event of a stream is in its stream's share, in log order."""
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count <= 256:
+            msg = f"no share {self.index} of {self.count}"
+            raise ValueError(msg)
+
+    def holds(self, originator_id: UUID) -> bool:
+        return originator_id.bytes[15] % self.count == self.index
 
 
 class SonarPostgresRecorder(PostgresApplicationRecorder):
@@ -54,6 +78,31 @@ class SonarPostgresRecorder(PostgresApplicationRecorder):
                 table=Identifier(datastore.schema, events_table_name)))
         self._invoke = SQL("SELECT * FROM {}(%b, %b, %b, %b)").format(function)
         self._function_missing = False
+        select = ("SELECT notification_id, originator_id, originator_version, topic, state "
+                  "FROM {table} WHERE notification_id >= %b AND notification_id <= %b ")
+        order = "ORDER BY notification_id LIMIT %b"
+        table = Identifier(datastore.schema, events_table_name)
+        self._select_rows = SQL(select + order).format(table=table)
+        # One share of the streams, for a rebuild split between processes: a stream's
+        # share is its id's last byte modulo the number of shares (see Share).
+        self._select_share = SQL(select + "AND get_byte(uuid_send(originator_id), 15) "
+                                 "%% %b = %b " + order).format(table=table)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_rows(self, start: int, limit: int, stop: int | None = None,
+                    share: Share | None = None) -> list[StoredRow]:
+        """Stored events from ``start`` (to ``stop``) in log order, as plain tuples: what a
+        projection runner reads, without building a Notification per event (a third of
+        the cost of reading one). ``share``: only the streams of that share."""
+        stop = _BIGINT_MAX if stop is None else stop
+        with self.datastore.get_connection() as conn, conn.cursor(
+                row_factory=tuple_row, binary=True) as cursor:
+            if share is None:
+                cursor.execute(self._select_rows, (start, stop, limit), prepare=True)
+            else:
+                cursor.execute(self._select_share, (start, stop, share.count, share.index,
+                                                    limit), prepare=True)
+            return cast(list[StoredRow], cursor.fetchall())
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent],

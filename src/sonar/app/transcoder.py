@@ -28,6 +28,8 @@ class ValueTranscoder(Transcoder):
         self._handlers: dict[type[Any], Callable[[Any], Any]] = {}
         self._encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
                                          check_circular=False)
+        # One decoder, kept: json.loads with an object_hook builds a new one per call.
+        self._decoder = json.JSONDecoder(object_hook=self._from_json)
         for cls in types:
             self.register(cls)
 
@@ -46,7 +48,8 @@ class ValueTranscoder(Transcoder):
         return self._encoder.encode(self._to_json(obj)).encode("utf-8")
 
     def decode(self, data: bytes) -> Any:
-        return json.loads(data, object_hook=self._from_json)
+        """The value encoded as ``data`` (UTF-8 JSON, as ``encode`` writes it)."""
+        return self._decoder.decode(data if isinstance(data, str) else data.decode())
 
     def _to_json(self, obj: Any) -> Any:
         """The JSON-able form of ``obj``: a handler chosen by its exact type, found once per

@@ -60,25 +60,27 @@ def status() -> None:
 def rebuild(name: Annotated[str | None, typer.Argument(
         help="One read model (record, caseload, outcomes, continuity, timeline); all if "
              "omitted.")] = None) -> None:
-    """Replay the log into fresh tables; readers see the old model until the swap."""
+    """Replay the log into fresh tables; readers see the old model until the swap. Every
+    model is rebuilt in one pass over the log (split between SONAR_REBUILD_WORKERS
+    processes on PostgreSQL)."""
     runner = _runner()
     runner.migrate()
     names = [p.name for p in runner.projections]
     if name is not None and name not in names:
         raise typer.BadParameter(f"unknown read model {name!r}; one of {', '.join(names)}")
-    for target in [name] if name else names:
-        with Progress(TextColumn(f"rebuilding {target}"), BarColumn(), TaskProgressColumn(),
-                      TextColumn("{task.completed:.0f}/{task.total:.0f} events"),
-                      TextColumn("{task.fields[rate]} events/s"), TimeRemainingColumn(),
-                      console=console) as progress:
-            task = progress.add_task(target, total=max(1, runner.app.position()), rate="-")
-            started = time.monotonic()
+    targets = [name] if name else names
+    label = name or "every read model"
+    with Progress(TextColumn(f"rebuilding {label}"), BarColumn(), TaskProgressColumn(),
+                  TextColumn("{task.completed:.0f}/{task.total:.0f} events"),
+                  TextColumn("{task.fields[rate]} events/s"), TimeRemainingColumn(),
+                  console=console) as progress:
+        task = progress.add_task(label, total=max(1, runner.app.position()), rate="-")
+        started = time.monotonic()
 
-            def advance(position: int, head: int, task: TaskID = task,
-                        started: float = started) -> None:
-                rate = position / max(time.monotonic() - started, 1e-6)
-                progress.update(task, completed=position, total=max(1, head),
-                                rate=f"{rate:,.0f}")
+        def advance(position: int, head: int, task: TaskID = task,
+                    started: float = started) -> None:
+            rate = position / max(time.monotonic() - started, 1e-6)
+            progress.update(task, completed=position, total=max(1, head), rate=f"{rate:,.0f}")
 
-            reached = runner.rebuild(target, advance)
-        typer.echo(f"{target}: rebuilt to position {reached}.")
+        reached = runner.rebuild_many(targets, advance)
+    typer.echo(f"{', '.join(targets)}: rebuilt to position {reached}.")

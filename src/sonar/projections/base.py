@@ -6,6 +6,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -32,6 +33,11 @@ class Change:
     record: CareRecord
     setting: str | None
     location: str | None
+
+    @cached_property
+    def patient_id(self) -> str:
+        """The patient's id as the read models store it (text), made once per change."""
+        return str(self.event.originator_id)
 
 
 Tables = Mapping[str, str]

@@ -36,7 +36,7 @@ class CaseloadProjection(Projection):
                 holding = episode_holding(change.record, change.event.entry_version)
                 number = holding.number if holding else None
             if isinstance(number, int):
-                key = (str(change.record.id), number)
+                key = (change.patient_id, number)
                 first = touched.get(key)
                 touched[key] = (change.record, first[1] if first else change.location)
         rows = [_row(record, record.episode(number), site)

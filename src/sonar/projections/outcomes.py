@@ -107,7 +107,7 @@ class OutcomesProjection(Projection):
         coded: list[dict[str, Any]] = []
         for change in changes:
             event, record = change.event, change.record
-            pid = str(record.id)
+            pid = change.patient_id
             number = getattr(event, "episode", None)
             if isinstance(number, int):
                 episode = record.episode(number)

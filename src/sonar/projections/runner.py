@@ -18,9 +18,11 @@ from datetime import UTC, datetime
 import structlog
 
 from sonar.app.application import SonarApplication
+from sonar.app.pg_recorder import Share, StoredRow
 from sonar.domain.care_record import CareRecord
 from sonar.projections.base import Change, Projection
 from sonar.projections.replicas import DEFAULT_MAXSIZE, RecordReplicas
+from sonar.projections.shares import ShareFailed, ShareJob, ShareWorkers
 from sonar.projections.store import ReadStore, Tx, ddl
 
 log = structlog.get_logger("sonar.projections")
@@ -55,14 +57,22 @@ Progress = Callable[[int, int], None]  # (position reached, head)
 class ProjectionRunner:
     """Feeds stored events, in log order, to every projection behind the log's head."""
 
+    SHARE_FROM = 20_000  # events: a smaller rebuild is not worth starting processes for
+    # Events per rebuild batch: a patient seen in fewer batches gets fewer upserts of
+    # its rows (a batch of 2,000 met a patient of the bench's log six times; 10,000 twice).
+    REBUILD_BATCH = 10_000
+
     def __init__(self, app: SonarApplication, store: ReadStore,
                  projections: Sequence[Projection], *, batch_size: int = 500,
-                 external: bool = False, replica_cache_size: int = DEFAULT_MAXSIZE) -> None:
+                 external: bool = False, replica_cache_size: int = DEFAULT_MAXSIZE,
+                 share_workers: ShareWorkers | None = None) -> None:
         """``external``: another process (``sonar worker``) keeps the read models; this one
-        only reads them, and ``wait_for`` watches their positions instead of working."""
+        only reads them, and ``wait_for`` watches their positions instead of working.
+        ``share_workers``: rebuilds of large logs are split between these processes."""
         self.app, self.store, self.projections = app, store, list(projections)
         self.external = external
         self.batch_size = batch_size
+        self.share_workers = share_workers
         self.replicas = RecordReplicas(app, replica_cache_size)
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -91,11 +101,19 @@ class ProjectionRunner:
                          stored=meta.version, code=projection.version)
                 self.rebuild(projection.name, progress)
 
-    def _create_generation(self, tx: Tx, projection: Projection, generation: int) -> None:
+    def _create_generation(self, tx: Tx, projection: Projection, generation: int, *,
+                           indexes: bool = True) -> list[str]:
+        """Create a generation's tables; return its secondary indexes if not ``indexes``
+        (a rebuild builds them once its rows are in, rather than row by row)."""
         for table in projection.physical(generation).values():
             tx.execute(f"DROP TABLE IF EXISTS {table}")
+        later = []
         for statement in projection.create_sql(self.store.dialect, generation):
-            tx.execute(statement)
+            if not indexes and statement.upper().startswith("CREATE INDEX"):
+                later.append(statement)
+            else:
+                tx.execute(statement)
+        return later
 
     def _swap_views(self, tx: Tx, projection: Projection, old: int | None, new: int) -> None:
         for logical, table in projection.physical(new).items():
@@ -125,22 +143,26 @@ class ProjectionRunner:
         return reached
 
     def _run(self, work: list[tuple[Projection, Meta]], until: int | None,
-             progress: Progress | None = None) -> int:
+             progress: Progress | None = None, share: Share | None = None) -> int:
+        """Apply stored events after each model's position, up to ``until`` (the head),
+        a batch per transaction; return the position every model has reached."""
         if not work:
             return 0
         head = self.app.position() if until is None else until
         positions = {p.name: m.position for p, m in work}
         start = min(positions.values()) + 1
         while start <= head:
-            notifications = self.app.recorder.select_notifications(
-                start=start, limit=self.batch_size, stop=head)
-            if not notifications:
+            rows = self.app.stored_rows(start, self.batch_size, head, share)
+            if not rows:
                 break
-            changes = self._changes(notifications)
-            last = notifications[-1].id
+            changes = self._changes(rows)
+            last = rows[-1][0]
+            first = changes[0].position if changes else last
             with self.store.transaction() as tx:  # one commit per batch for every model
                 for projection, meta in work:
-                    relevant = [c for c in changes if c.position > positions[projection.name]]
+                    behind = positions[projection.name]  # usually every model is here
+                    relevant = (changes if first > behind
+                                else [c for c in changes if c.position > behind])
                     projection.handle(tx, projection.physical(meta.generation), relevant)
                 tx.execute("UPDATE rm_meta SET position = ?, updated_at = ? WHERE "  # one trip
                            + " OR ".join("(projection = ? AND generation = ?)" for _ in work),
@@ -153,15 +175,16 @@ class ProjectionRunner:
                 progress(last, head)
         return min(positions.values())
 
-    def _changes(self, notifications: Sequence[object]) -> list[Change]:
+    def _changes(self, rows: Sequence[StoredRow]) -> list[Change]:
+        decode, apply = self.app.chaining_mapper.decode, self.replicas.apply
         changes = []
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)  # type: ignore[arg-type]
+        for position, originator_id, version, topic, state in rows:
+            event = decode(originator_id, version, topic, state, remember=False)
             if isinstance(event, CareRecord.Event):
-                record = self.replicas.apply(event)
-                changes.append(Change(notification.id,  # type: ignore[attr-defined]
-                                      event, record, record.journey.setting,
-                                      record.journey.location))
+                record = apply(event)
+                journey = record.journey
+                changes.append(Change(position, event, record, journey.setting,
+                                      journey.location))
         return changes
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
@@ -265,6 +288,7 @@ class ProjectionRunner:
         metas = self._metas()
         work: list[tuple[Projection, Meta]] = []
         old: dict[str, int | None] = {}
+        indexes: list[str] = []
         for name in names:
             projection = next(p for p in self.projections if p.name == name)
             current = metas.get(name)
@@ -272,14 +296,25 @@ class ProjectionRunner:
             generation = (current.generation + 1) if current else 1
             shadow = f"{name}#rebuild"
             with self.store.transaction() as tx:
-                self._create_generation(tx, projection, generation)
+                indexes += self._create_generation(tx, projection, generation, indexes=False)
                 tx.execute("DELETE FROM rm_meta WHERE projection = ?", [shadow])
                 tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
                            [shadow, projection.version, generation, 0, _now()])
             work.append((projection, Meta(shadow, projection.version, generation, 0)))
         rebuilder = ProjectionRunner(self.app, self.store, [p for p, _ in work],
-                                     batch_size=self.batch_size * 4,
+                                     batch_size=self.REBUILD_BATCH,
                                      replica_cache_size=self.replicas.maxsize)
+        head = self.app.position()
+        if (self.share_workers is not None and self.share_workers.count > 1
+                and self.app.can_share and head >= self.SHARE_FROM):
+            self._replay_in_shares(self.share_workers, work, head, progress)
+            reached = head
+        else:
+            reached = rebuilder._run(work, head, progress)
+        work = [(p, Meta(m.projection, m.version, m.generation, reached)) for p, m in work]
+        with self.store.transaction() as tx:  # the bulk is in: index it once
+            for statement in indexes:
+                tx.execute(statement)
         while True:  # catch up, then swap only once no new events arrived meanwhile
             reached = rebuilder._run(work, None, progress)
             work = [(p, Meta(m.projection, m.version, m.generation, reached)) for p, m in work]
@@ -295,6 +330,45 @@ class ProjectionRunner:
                                    [projection.name, projection.version, meta.generation,
                                     reached, _now()])
                 return reached
+
+
+    def _replay_in_shares(self, workers: ShareWorkers, work: list[tuple[Projection, Meta]],
+                          head: int, progress: Progress | None) -> None:
+        """The log up to ``head`` replayed into the new generations by ``workers``, one
+        share of the streams each (see ``sonar.projections.shares``)."""
+        jobs = [ShareJob(Share(i, workers.count), head,
+                         tuple((p.name, m.generation) for p, m in work), self.REBUILD_BATCH)
+                for i in range(workers.count)]
+        names = [job.meta_name(p.name) for job in jobs for p, _ in work]
+        with self.store.transaction() as tx:  # each job's own positions, from 0
+            tx.execute(f"DELETE FROM rm_meta WHERE projection IN ({', '.join('?' for _ in names)})",
+                       names)
+            for job in jobs:
+                for p, m in work:
+                    tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
+                               [job.meta_name(p.name), p.version, m.generation, 0, _now()])
+        log.info("rebuild_in_shares", shares=workers.count, head=head,
+                 models=[p.name for p, _ in work])
+        try:
+            workers.run(jobs, (lambda reached: progress(reached, head)) if progress else None)
+            if progress:
+                progress(head, head)  # every share is done: each reached its last event
+        finally:
+            with self.store.transaction() as tx:
+                tx.execute("DELETE FROM rm_meta WHERE projection IN "
+                           f"({', '.join('?' for _ in names)})", names)
+
+    def replay_share(self, job: ShareJob, report: Callable[[int], None]) -> int:
+        """In a share worker: replay the job's share of the log up to its head, tracking its
+        own positions; ``report`` gets each position reached."""
+        by_name = {p.name: p for p in self.projections}
+        metas = self._metas()
+        work = [(by_name[name], metas[job.meta_name(name)]) for name, _ in job.models]
+        if any(m.generation != generation for (_, m), (_, generation) in zip(work, job.models,
+                                                                            strict=True)):
+            msg = "the rebuild this share belongs to has been replaced"
+            raise ShareFailed(msg)
+        return self._run(work, job.head, lambda reached, _: report(reached), share=job.share)
 
 
 def _now() -> datetime:

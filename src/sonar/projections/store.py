@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
+from uuid import UUID
 
 from psycopg import Connection
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 Dialect = Literal["sqlite", "postgres"]
@@ -42,9 +42,12 @@ class Json:
     value: Any
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # one, not one per dump
+
+
 def _sqlite_param(value: Any) -> Any:
     if isinstance(value, Json):
-        return json.dumps(value.value, separators=(",", ":"), ensure_ascii=False)
+        return _JSON.encode(value.value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, date):
@@ -60,10 +63,10 @@ def _no_nul(text: str) -> str:
 
 
 def _jsonb_dumps(value: Any) -> str:
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = _JSON.encode(value)
     if "\\u0000" not in text:  # the usual case: one pass
         return text
-    return json.dumps(_without_nul(value), separators=(",", ":"), ensure_ascii=False)
+    return _JSON.encode(_without_nul(value))
 
 
 def _without_nul(value: Any) -> Any:
@@ -76,10 +79,20 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
+_AS_IS = frozenset({int, float, bool, type(None), datetime, date, UUID})
+
+
 def _pg_param(value: Any) -> Any:
-    if isinstance(value, Json):
-        return Jsonb(value.value, dumps=_jsonb_dumps)
-    return _no_nul(value) if isinstance(value, str) else value
+    """A value as PostgreSQL takes it: text without NUL, JSON as its text (jsonb columns,
+    COPY and jsonb[] casts all take text; a Jsonb wrapper was dumped in Python per row)."""
+    kind = type(value)
+    if kind is str:
+        return value if "\x00" not in value else _no_nul(value)
+    if kind in _AS_IS:
+        return value
+    if kind is Json:
+        return _jsonb_dumps(value.value)
+    return _no_nul(value) if isinstance(value, str) else value  # str subclasses as str
 
 
 class Tx(Protocol):

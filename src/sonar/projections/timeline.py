@@ -8,22 +8,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, ClassVar
 
 from sonar.app.record_view import plain
 from sonar.domain.care_record import CareRecord
 from sonar.projections.base import Change, Projection, Tables
-from sonar.projections.store import Json, ReadStore, Tx, as_iso, as_json, upsert_rows
+from sonar.projections.store import Json, ReadStore, Tx, as_iso, as_json
 
 _SKIP = {"originator_id", "originator_version", "timestamp", "attribution", "originator_topic"}
+COLUMNS = ("patient_id", "version", "position", "event_type", "episode", "occurred_at",
+           "recorded_at", "actor_id", "role", "organisation", "site", "purpose_of_use",
+           "source", "correlation_id", "summary", "payload", "in_error_reason")
+KEY = ("patient_id", "version")
+
+
+@cache
+def _summary(kind: type[object], episode: object) -> str:
+    words = kind.__name__
+    text = "".join(f" {c.lower()}" if c.isupper() else c for c in words).strip()
+    return f"{text[0].upper()}{text[1:]}" + (f" (episode {episode})" if episode else "")
 
 
 def summary(event: CareRecord.Event) -> str:
     """A one-line, human summary of what happened (shown in the timeline)."""
-    words = type(event).__name__
-    text = "".join(f" {c.lower()}" if c.isupper() else c for c in words).strip()
     episode = getattr(event, "episode", None)
-    return f"{text[0].upper()}{text[1:]}" + (f" (episode {episode})" if episode else "")
+    return _summary(type(event), episode if isinstance(episode, int) else None)
 
 
 class TimelineProjection(Projection):
@@ -32,21 +42,20 @@ class TimelineProjection(Projection):
     tables: ClassVar[tuple[str, ...]] = ("timeline",)
 
     def handle(self, tx: Tx, t: Tables, changes: Sequence[Change]) -> None:
-        rows = []
+        rows = []  # in COLUMNS order: one row per event, built without a dict per row
         for change in changes:
             event = change.event
             at = event.attribution
-            payload = {k: plain(v) for k, v in vars(event).items() if k not in _SKIP}
-            rows.append({
-                "patient_id": str(event.originator_id), "version": event.originator_version,
-                "position": change.position, "event_type": type(event).__name__,
-                "episode": getattr(event, "episode", None), "occurred_at": at.occurred_at,
-                "recorded_at": at.recorded_at, "actor_id": at.actor.actor_id,
-                "role": at.actor.role, "organisation": at.actor.organisation,
-                "site": at.actor.site, "purpose_of_use": at.purpose_of_use,
-                "source": at.source, "correlation_id": at.correlation_id,
-                "summary": summary(event), "payload": Json(payload), "in_error_reason": None})
-        upsert_rows(tx, t["timeline"], ["patient_id", "version"], rows)
+            actor = at.actor
+            episode = getattr(event, "episode", None)
+            rows.append((
+                change.patient_id, event.originator_version, change.position,
+                type(event).__name__, episode, at.occurred_at, at.recorded_at, actor.actor_id,
+                actor.role, actor.organisation, actor.site, at.purpose_of_use, at.source,
+                at.correlation_id, summary(event),
+                Json({k: plain(v) for k, v in vars(event).items() if k not in _SKIP}), None))
+        if rows:
+            tx.upsert(t["timeline"], COLUMNS, KEY, (), rows)
         for change in changes:
             if isinstance(change.event, CareRecord.EntryMarkedInError):
                 tx.execute(f"UPDATE {t['timeline']} SET in_error_reason = ? "
