@@ -331,7 +331,6 @@ class ProjectionRunner:
                                     reached, _now()])
                 return reached
 
-
     def _replay_in_shares(self, workers: ShareWorkers, work: list[tuple[Projection, Meta]],
                           head: int, progress: Progress | None) -> None:
         """The log up to ``head`` replayed into the new generations by ``workers``, one
