@@ -4,6 +4,7 @@ generation as it was; events that arrive meanwhile are in the swapped-in tables.
 
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from sonar.app import reset
 from sonar.app.application import SonarApplication
@@ -60,9 +62,17 @@ def _patients(app: SonarApplication) -> list[Any]:
                    if row[3].startswith("sonar.domain.care_record:")})
 
 
-@pytest.fixture
-def shared(postgres_settings: Settings) -> Iterator[tuple[SonarApplication, ProjectionRunner]]:
-    settings = postgres_settings.model_copy(update={"rebuild_workers": 2})
+KEY = base64.b64encode(bytes(range(32))).decode()  # synthetic test key
+
+
+@pytest.fixture(params=["plain", "encrypted"])
+def shared(postgres_settings: Settings, request: pytest.FixtureRequest,
+           ) -> Iterator[tuple[SonarApplication, ProjectionRunner]]:
+    """Two share workers on the store; also with payloads encrypted and compressed at rest,
+    which the workers must read with the key they are given on stdin."""
+    at_rest = ({"cipher_key": SecretStr(KEY), "compress": True}
+               if request.param == "encrypted" else {})
+    settings = postgres_settings.model_copy(update={"rebuild_workers": 2, **at_rest})
     app = build_application(settings)
     store = build_read_store(settings)
     runner = build_runner(settings, app, store)
@@ -140,7 +150,7 @@ class _LateWrites:
 
 
 def test_events_after_the_rebuilds_head_are_applied_before_the_swap(
-        shared: tuple[SonarApplication, ProjectionRunner], postgres_settings: Settings) -> None:
+        shared: tuple[SonarApplication, ProjectionRunner]) -> None:
     app, runner = shared
     ids = _cohort(app, 12)
     pid = next(i for i in ids if app.get_record(i).active_episode is not None)
@@ -148,8 +158,7 @@ def test_events_after_the_rebuilds_head_are_applied_before_the_swap(
     runner.share_workers = _LateWrites(runner.share_workers, app, pid)
     assert runner.rebuild_many(_names(runner)) == app.position()
     rebuilt = dump(runner.store)
-    alone = build_runner(postgres_settings.model_copy(update={"rebuild_workers": 1}), app,
-                         runner.store)
+    alone = ProjectionRunner(app, runner.store, runner.projections)  # one process
     assert alone.share_workers is None
     alone.rebuild_many(_names(alone))
     assert dump(runner.store) == rebuilt
