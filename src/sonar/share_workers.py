@@ -88,13 +88,16 @@ class ProcessShareWorkers:
                 for key, _ in selector.select(timeout=5.0):
                     i = key.data
                     stream: IO[bytes] = key.fileobj  # type: ignore[assignment]
-                    line = stream.readline().decode().split()
-                    if not line:  # the worker closed its output: it has ended
+                    raw = stream.readline()
+                    line = raw.decode().split()
+                    if not raw:  # the worker closed its output: it has ended
                         selector.unregister(stream)
                         if peaks[i] is None:
                             code = procs[i].wait()
                             raise ShareFailed(f"share {jobs[i].share.index} of "
                                               f"{jobs[i].share.count} failed (exit {code})")
+                    elif not line:  # a blank line is not the end of the output
+                        continue
                     elif line[0] == "at":
                         reached[i], self.rss_mb[i] = int(line[1]), float(line[2])
                         if progress:

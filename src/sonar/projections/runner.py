@@ -339,9 +339,9 @@ class ProjectionRunner:
                          tuple((p.name, m.generation) for p, m in work), self.REBUILD_BATCH)
                 for i in range(workers.count)]
         names = [job.meta_name(p.name) for job in jobs for p, _ in work]
+        forget = f"DELETE FROM rm_meta WHERE projection IN ({', '.join('?' for _ in names)})"
         with self.store.transaction() as tx:  # each job's own positions, from 0
-            tx.execute(f"DELETE FROM rm_meta WHERE projection IN ({', '.join('?' for _ in names)})",
-                       names)
+            tx.execute(forget, names)
             for job in jobs:
                 for p, m in work:
                     tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
@@ -354,8 +354,7 @@ class ProjectionRunner:
                 progress(head, head)  # every share is done: each reached its last event
         finally:
             with self.store.transaction() as tx:
-                tx.execute("DELETE FROM rm_meta WHERE projection IN "
-                           f"({', '.join('?' for _ in names)})", names)
+                tx.execute(forget, names)
 
     def replay_share(self, job: ShareJob, report: Callable[[int], None]) -> int:
         """In a share worker: replay the job's share of the log up to its head, tracking its
