@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import structlog
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from sonar.config import Settings
@@ -182,4 +183,24 @@ def register_subcommands() -> None:
 
 def main() -> None:
     register_subcommands()
-    cli()
+    try:
+        cli()
+    except ValidationError as exc:  # a setting from the environment broke a rule
+        if exc.title != Settings.__name__:
+            raise
+        typer.echo(settings_problems(exc), err=True)
+        raise SystemExit(2) from None
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable of a setting; "settings" for a rule across several."""
+    return "SONAR_" + "_".join(str(p) for p in loc).upper() if loc else "settings"
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """Each setting that was refused, named as it is set (its environment variable), with
+    the rule it broke: e.g. ``SONAR_REBUILD_WORKERS: Input should be less than or equal to 8
+    (less_than_equal)``. The value itself is not shown: it may be a secret."""
+    lines = [f"{_variable(error['loc'])}: {error['msg']} ({error['type']})"
+             for error in exc.errors()]
+    return "\n".join(["SONAR cannot start: a setting is not valid.", *lines])
