@@ -70,6 +70,11 @@ def create_app(settings: Settings, application: SonarApplication,
         except Exception as exc:
             return JSONResponse({"status": "unavailable", "error": type(exc).__name__},
                                 status_code=503)
+        degraded = runner.failures(max_age=1.0)
+        if degraded:  # serving, but these read models stopped at an event (see the runbook)
+            return JSONResponse({"status": "degraded", "position": position, "degraded": [
+                {"read_model": name, "position": f.position}
+                for name, f in sorted(degraded.items())]})
         return JSONResponse({"status": "ok", "position": position})
 
     # Outermost: correlation id, declared size, logging, store failures as 503.

@@ -48,12 +48,37 @@ def migrate() -> None:
 def status() -> None:
     """Position and lag (events and seconds) of each read model."""
     runner = _runner()
-    table = Table("projection", "version", "generation", "position", "head", "lag (events)",
-                  "lag (s)")
-    for s in runner.status():
-        table.add_row(s.name, str(s.version), str(s.generation), str(s.position), str(s.head),
-                      str(s.lag_events), f"{s.lag_seconds:.1f}")
+    table = Table("projection", "state", "version", "generation", "position", "head",
+                  "lag (events)", "lag (s)")
+    statuses = runner.status()
+    for s in statuses:
+        table.add_row(s.name, s.state, str(s.version), str(s.generation), str(s.position),
+                      str(s.head), str(s.lag_events), f"{s.lag_seconds:.1f}")
     console.print(table)
+    for s in statuses:
+        if s.failure is not None:
+            console.print(f"{s.name} is degraded: it cannot apply the event at position "
+                          f"{s.failure.position} ({s.failure.error}). Fix the cause, then run "
+                          "`sonar projections retry`.")
+
+
+@projections_cli.command()
+def retry(name: Annotated[str | None, typer.Argument(
+        help="One degraded read model; every degraded one if omitted.")] = None) -> None:
+    """Resume degraded read models: clear their recorded failure and catch up (a model that
+    still cannot apply its event is recorded as degraded again)."""
+    runner = _runner()
+    failed = runner.failures()
+    if name is not None and name not in failed:
+        raise typer.BadParameter(f"{name!r} is not degraded; degraded: "
+                                 f"{', '.join(failed) or 'none'}")
+    position = runner.retry([name] if name else None)
+    still = runner.failures()
+    for model, failure in still.items():
+        typer.echo(f"{model}: still degraded at position {failure.position} ({failure.error}).")
+    typer.echo(f"Read models caught up to position {position}.")
+    if still:
+        raise typer.Exit(1)
 
 
 @projections_cli.command()

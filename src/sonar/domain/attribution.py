@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sonar.domain import codes
+from sonar.domain import codes, plausible
 from sonar.domain.errors import InvalidValue
 from sonar.domain.values import Immutable
 
@@ -68,15 +68,7 @@ class Attribution(Immutable):
         codes.PURPOSE_OF_USE.check(self.purpose_of_use, field="purpose_of_use")
         codes.SOURCE.check(self.source, field="source")
         for field in ("occurred_at", "recorded_at"):
-            if getattr(self, field).tzinfo is None:
-                raise InvalidValue(
-                    f"{field} must include a time zone offset.",
-                    rule="time.timezone_required",
-                    field=field,
-                )
-        if self.occurred_at.year < 1900:
-            raise InvalidValue("Clinical time must be after 1900.", rule="time.out_of_range",
-                               field="occurred_at")
+            plausible.check_moment(getattr(self, field), field)
         if self.occurred_at > self.recorded_at:
             raise InvalidValue(
                 "Clinical time (occurred_at) cannot be in the future.",

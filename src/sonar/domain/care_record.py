@@ -17,7 +17,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from sonar.domain import codes
+from sonar.domain import codes, plausible
 from sonar.domain.attribution import Attribution, before_birth, clinical_day
 from sonar.domain.contacts import DELIVERED_BY, FamilyConsent, ReminderContact, check_address
 from sonar.domain.errors import IllegalStep, InvalidValue
@@ -249,6 +249,9 @@ class CareRecord(Aggregate):
                                            self.screen))
 
     def record_reception_screen(self, screen: ReceptionScreen, attribution: Attribution) -> None:
+        if screen.next_dose_due is not None:
+            plausible.check_moment(screen.next_dose_due, "next_dose_due",
+                                   latest=plausible.ahead_of(attribution.recorded_at))
         if self.journey.setting != "prison":
             raise IllegalStep("A reception screen is recorded when the person is in prison; "
                               "record the prison reception first.",
@@ -418,9 +421,12 @@ class CareRecord(Aggregate):
     def revise_care_plan(self, number: int, plan: CarePlan, attribution: Attribution) -> int:
         """Record a new care plan revision (earlier ones are kept); return its number."""
         revision = self._open_step(number, attribution).check_care_plan()
-        if plan.next_review_date < clinical_day(attribution.occurred_at):
+        agreed = clinical_day(attribution.occurred_at)
+        if plan.next_review_date < agreed:
             raise InvalidValue("The next review date is before the plan was agreed.",
                                rule="care_plan.next_review_in_past", field="next_review_date")
+        plausible.check_day(plan.next_review_date, "next_review_date",
+                            latest=plausible.ahead_of_day(agreed))
         self._record(self.CarePlanRevised, attribution, episode=number, plan=plan,
                      revision=revision)
         return revision
@@ -686,15 +692,20 @@ class CareRecord(Aggregate):
         if self.journey.setting != "prison":
             raise IllegalStep("Release is planned while the person is in prison.",
                               rule="release_plan.requires_prison")
-        if plan.expected_release_date < clinical_day(attribution.occurred_at):
+        planned = clinical_day(attribution.occurred_at)
+        if plan.expected_release_date < planned:
             raise InvalidValue("The expected release date has passed.",
                                rule="release_plan.date_in_past", field="expected_release_date")
+        plausible.check_day(plan.expected_release_date, "expected_release_date",
+                            latest=plausible.ahead_of_day(planned))
         self._record(self.ReleasePlanned, attribution, plan=plan)
 
     def book_appointment(self, appointment: Appointment, attribution: Attribution) -> None:
         if appointment.appointment_id in self.diary:
             raise IllegalStep("This appointment is already in the diary.",
                               rule="appointment.already_booked")
+        plausible.check_moment(appointment.starts_at, "starts_at",
+                               latest=plausible.ahead_of(attribution.recorded_at))
         self._record(self.AppointmentBooked, attribution, appointment=appointment)
 
     def _open_appointment(self, appointment_id: str) -> DiaryEntry:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from sonar.domain import plausible
 from sonar.domain.errors import InvalidValue
 from sonar.domain.values import Immutable
 
@@ -105,6 +106,7 @@ class Demographics(Immutable):
                 raise InvalidValue("A name must have 1 to 100 printable characters.",
                                    rule="name.length", field=field)
             object.__setattr__(self, field, text)
+        plausible.check_day(self.date_of_birth, "date_of_birth")
 
 
 @dataclass(frozen=True)

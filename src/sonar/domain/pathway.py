@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sonar.domain import codes
+from sonar.domain import codes, plausible
 from sonar.domain.errors import InvalidValue, raise_all
 from sonar.domain.values import Immutable
 
@@ -47,6 +47,8 @@ class ReceptionScreen(Immutable):
     def __post_init__(self) -> None:
         for i, name in enumerate(self.medicines):
             _text(name, f"medicines[{i}]", required=True, limit=200)
+        if self.next_dose_due is not None:
+            plausible.check_moment(self.next_dose_due, "next_dose_due")
         _text(self.notes, "notes")
 
 
@@ -173,6 +175,7 @@ class CarePlan(Immutable):
         for i, code in enumerate(self.interventions):
             codes.INTERVENTION.check(code, field=f"interventions[{i}]")
         _text(self.named_worker, "named_worker", required=True, limit=100)
+        plausible.check_day(self.next_review_date, "next_review_date")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sonar.domain import codes
+from sonar.domain import codes, plausible
 from sonar.domain.errors import InvalidValue, raise_all
 from sonar.domain.values import Immutable
 
@@ -66,6 +66,9 @@ class ReleasePlan(Immutable):
 
     def __post_init__(self) -> None:
         problems: list[InvalidValue] = []
+        late = plausible.day_problem(self.expected_release_date, "expected_release_date")
+        if late is not None:
+            problems.append(late)
         for value, field, required in (
                 (self.release_area, "release_area", True),
                 (self.gp_practice, "gp_practice", self.gp_registered),
@@ -93,9 +96,8 @@ class Appointment(Immutable):
         _words(self.agency, "agency", 100)
         _words(self.place, "place")
         _words(self.agency_contact, "agency_contact", required=False)
-        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise InvalidValue("Appointment times need a time zone offset.",
-                               rule="time.timezone_required", field="starts_at")
+        raise_all([p for p in (plausible.moment_problem(self.starts_at, "starts_at"),
+                               plausible.moment_problem(self.ends_at, "ends_at")) if p])
         if not self.starts_at < self.ends_at <= self.starts_at + timedelta(hours=12):
             raise InvalidValue("An appointment ends after it starts, within 12 hours.",
                                rule="appointment.times", field="ends_at")

@@ -20,7 +20,7 @@ import structlog
 from sonar.app.application import SonarApplication
 from sonar.app.pg_recorder import Share, StoredRow
 from sonar.domain.care_record import CareRecord
-from sonar.projections.base import Change, Projection
+from sonar.projections.base import Change, Projection, Tables
 from sonar.projections.replicas import DEFAULT_MAXSIZE, RecordReplicas
 from sonar.projections.shares import ShareFailed, ShareJob, ShareWorkers
 from sonar.projections.store import ReadStore, Tx, ddl
@@ -30,6 +30,12 @@ log = structlog.get_logger("sonar.projections")
 META_DDL = ("CREATE TABLE IF NOT EXISTS rm_meta (projection TEXT PRIMARY KEY, "
             "version INTEGER NOT NULL, generation INTEGER NOT NULL, "
             "position {bigint} NOT NULL, updated_at {ts} NOT NULL)")
+# A model that could not apply an event: which, at which position, why; kept until retried.
+FAILURE_DDL = ("CREATE TABLE IF NOT EXISTS rm_failure (projection TEXT PRIMARY KEY, "
+               "generation INTEGER NOT NULL, position {bigint} NOT NULL, error TEXT NOT NULL, "
+               "failed_at {ts} NOT NULL)")
+FAILURES_MAX_AGE = 1.0  # seconds a serving process trusts its last read of rm_failure
+REBUILD_SUFFIX = "#rebuild"  # rm_meta's name for the generation a rebuild is filling
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,16 @@ class Meta:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A read model that stopped at an event it could not apply (it is "degraded")."""
+
+    projection: str
+    generation: int
+    position: int  # the event it could not apply; the model holds every event before it
+    error: str  # the exception's type and message (no patient data: values are not quoted)
+
+
+@dataclass(frozen=True)
 class ProjectionStatus:
     name: str
     version: int
@@ -49,6 +65,11 @@ class ProjectionStatus:
     head: int
     lag_events: int
     lag_seconds: float
+    failure: Failure | None = None
+
+    @property
+    def state(self) -> str:
+        return "degraded" if self.failure else "ok"
 
 
 Progress = Callable[[int, int], None]  # (position reached, head)
@@ -80,6 +101,7 @@ class ProjectionRunner:
         self._caught_up = threading.Condition()
         self._wake = threading.Event()
         self._applied = 0  # position every model has reached, as this process last saw
+        self._failures: tuple[float, dict[str, Failure]] = (-1e9, {})  # (read at, by name)
 
     # --- schema ------------------------------------------------------------------------
 
@@ -87,6 +109,7 @@ class ProjectionRunner:
         """Create missing read models; rebuild any whose schema version changed."""
         with self.store.transaction() as tx:
             tx.execute(ddl(META_DDL, self.store.dialect))
+            tx.execute(ddl(FAILURE_DDL, self.store.dialect))
         metas = self._metas()
         for projection in self.projections:
             meta = metas.get(projection.name)
@@ -129,13 +152,30 @@ class ProjectionRunner:
         return {r["projection"]: Meta(r["projection"], r["version"], r["generation"],
                                       r["position"]) for r in rows}
 
+    def failures(self, max_age: float = 0.0) -> dict[str, Failure]:
+        """The degraded read models (and rebuilds), by name; as read from the store at most
+        ``max_age`` seconds ago (another process may record or retry one meanwhile)."""
+        read_at, known = self._failures
+        if max_age <= 0 or time.monotonic() - read_at > max_age:
+            rows = self.store.fetchall("SELECT projection, generation, position, error "
+                                       "FROM rm_failure")
+            known = {r["projection"]: Failure(r["projection"], r["generation"], r["position"],
+                                              r["error"]) for r in rows}
+            self._failures = (time.monotonic(), known)
+        return known
+
+    def _healthy_metas(self) -> list[Meta]:
+        failed = self.failures(max_age=FAILURES_MAX_AGE)
+        return [m for m in self._metas().values() if m.projection not in failed]
+
     # --- catching up -------------------------------------------------------------------
 
     def catch_up(self, until: int | None = None) -> int:
         """Apply every stored event not yet applied (up to ``until``); return the position."""
         with self._lock:
-            metas = self._metas()
-            live = [(p, metas[p.name]) for p in self.projections if p.name in metas]
+            metas, failed = self._metas(), self.failures(max_age=FAILURES_MAX_AGE)
+            live = [(p, metas[p.name]) for p in self.projections
+                    if p.name in metas and p.name not in failed]
             reached = self._run(live, until)
         with self._caught_up:
             self._applied = max(self._applied, reached)
@@ -145,35 +185,93 @@ class ProjectionRunner:
     def _run(self, work: list[tuple[Projection, Meta]], until: int | None,
              progress: Progress | None = None, share: Share | None = None) -> int:
         """Apply stored events after each model's position, up to ``until`` (the head),
-        a batch per transaction; return the position every model has reached."""
+        a batch per transaction; return the position every healthy model has reached.
+
+        A model that cannot apply an event is recorded as degraded at that event (see
+        ``_apply_carefully``) and left out from then on, so the others keep up. In a share
+        worker (``share``) any failure fails the share instead."""
         if not work:
             return 0
         head = self.app.position() if until is None else until
+        work = list(work)
         positions = {p.name: m.position for p, m in work}
         start = min(positions.values()) + 1
-        while start <= head:
+        while start <= head and work:
             rows = self.app.stored_rows(start, self.batch_size, head, share)
             if not rows:
                 break
-            changes = self._changes(rows)
             last = rows[-1][0]
-            first = changes[0].position if changes else last
-            with self.store.transaction() as tx:  # one commit per batch for every model
-                for projection, meta in work:
-                    behind = positions[projection.name]  # usually every model is here
-                    relevant = (changes if first > behind
-                                else [c for c in changes if c.position > behind])
-                    projection.handle(tx, projection.physical(meta.generation), relevant)
-                tx.execute("UPDATE rm_meta SET position = ?, updated_at = ? WHERE "  # one trip
-                           + " OR ".join("(projection = ? AND generation = ?)" for _ in work),
-                           [last, _now(), *(v for _, m in work
-                                            for v in (m.projection, m.generation))])
+            try:
+                changes = self._changes(rows)
+                first = changes[0].position if changes else last
+                with self.store.transaction() as tx:  # one commit per batch for every model
+                    for projection, meta in work:
+                        behind = positions[projection.name]  # usually every model is here
+                        relevant = (changes if first > behind
+                                    else [c for c in changes if c.position > behind])
+                        projection.handle(tx, projection.physical(meta.generation), relevant)
+                    _advance(tx, work, last)
+            except Exception:
+                if share is not None:
+                    raise
+                failed = self._apply_carefully(work, positions, rows, last)
+                work = [(p, m) for p, m in work if p.name not in failed]
             for projection, _ in work:
                 positions[projection.name] = last
             start = last + 1
             if progress:
                 progress(last, head)
-        return min(positions.values())
+        return min((positions[p.name] for p, _ in work), default=head)
+
+    def _apply_carefully(self, work: list[tuple[Projection, Meta]], positions: dict[str, int],
+                         rows: Sequence[StoredRow], last: int) -> set[str]:
+        """Apply a batch that failed as a whole, each model on its own, to find the event a
+        model cannot apply; return the models that failed.
+
+        Such a model keeps every event before the failing one, stays at the position just
+        before it, and is recorded in ``rm_failure`` (model, event position, error) until
+        ``retry``; an event that cannot even be folded into its record fails every model.
+        A store that fails here (not one model on one event) raises, as before: the batch
+        is retried whole later."""
+        changes, unreadable = self._changes_until_unreadable(rows)
+        failures: list[Failure] = []
+        with self.store.transaction() as tx:
+            done = []
+            for projection, meta in work:
+                relevant = [c for c in changes if c.position > positions[projection.name]]
+                failed = _isolate(tx, projection, projection.physical(meta.generation),
+                                  relevant) or unreadable
+                if failed is None:
+                    done.append((projection, meta))
+                    continue
+                at, error = failed
+                failure = Failure(meta.projection, meta.generation, at, _describe(error))
+                failures.append(failure)
+                tx.execute("UPDATE rm_meta SET position = ?, updated_at = ? "
+                           "WHERE projection = ? AND generation = ?",
+                           [at - 1, _now(), meta.projection, meta.generation])
+                tx.execute("DELETE FROM rm_failure WHERE projection = ?", [meta.projection])
+                tx.execute("INSERT INTO rm_failure VALUES (?, ?, ?, ?, ?)",
+                           [failure.projection, failure.generation, failure.position,
+                            failure.error, _now()])
+            _advance(tx, done, last)
+        self._failures = (-1e9, {})  # read afresh next time
+        for failure in failures:  # the operator's alert: ids and the error's type only
+            log.error("read_model_degraded", alert="read_model_degraded",
+                      projection=failure.projection, position=failure.position,
+                      error_type=failure.error.split(":", 1)[0])
+        return {f.projection.removesuffix(REBUILD_SUFFIX) for f in failures}
+
+    def _changes_until_unreadable(self, rows: Sequence[StoredRow],
+                                  ) -> tuple[list[Change], tuple[int, Exception] | None]:
+        """The changes of ``rows`` up to the first that cannot be decoded or folded."""
+        changes: list[Change] = []
+        for row in rows:
+            try:
+                changes += self._changes([row])
+            except Exception as exc:
+                return changes, (row[0], exc)
+        return changes, None
 
     def _changes(self, rows: Sequence[StoredRow]) -> list[Change]:
         decode, apply = self.app.chaining_mapper.decode, self.replicas.apply
@@ -197,7 +295,7 @@ class ProjectionRunner:
             # The store's positions cover other processes' runners. With a runner in this
             # process, ask only after a wait: it wakes us itself, usually first.
             if self._thread is None or waited:
-                metas = self._metas().values()
+                metas = self._healthy_metas()
                 if metas and min(m.position for m in metas) >= position:
                     return True
             remaining = deadline - time.monotonic()
@@ -265,7 +363,7 @@ class ProjectionRunner:
 
     def status(self) -> list[ProjectionStatus]:
         head = self.app.position()
-        metas = self._metas()
+        metas, failed = self._metas(), self.failures()
         result = []
         for projection in self.projections:
             meta = metas.get(projection.name)
@@ -276,8 +374,20 @@ class ProjectionRunner:
             if oldest is not None:
                 lag = max(0.0, (_now() - oldest).total_seconds())
             result.append(ProjectionStatus(projection.name, meta.version, meta.generation,
-                                           meta.position, head, head - meta.position, lag))
+                                           meta.position, head, head - meta.position, lag,
+                                           failed.get(projection.name)))
         return result
+
+    def retry(self, names: Sequence[str] | None = None) -> int:
+        """Clear the failures of degraded read models (all if ``names`` is None) and catch
+        up: a model that still cannot apply its event is recorded as degraded again."""
+        chosen = list(self.failures()) if names is None else list(names)
+        if chosen:
+            with self.store.transaction() as tx:
+                tx.execute(f"DELETE FROM rm_failure WHERE projection IN "
+                           f"({', '.join('?' for _ in chosen)})", chosen)
+        self._failures = (-1e9, {})
+        return self.catch_up()
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
         """Replay the whole log into a new generation, then swap it in atomically."""
@@ -294,10 +404,11 @@ class ProjectionRunner:
             current = metas.get(name)
             old[name] = current.generation if current else None
             generation = (current.generation + 1) if current else 1
-            shadow = f"{name}#rebuild"
+            shadow = name + REBUILD_SUFFIX
             with self.store.transaction() as tx:
                 indexes += self._create_generation(tx, projection, generation, indexes=False)
                 tx.execute("DELETE FROM rm_meta WHERE projection = ?", [shadow])
+                tx.execute("DELETE FROM rm_failure WHERE projection = ?", [shadow])
                 tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
                            [shadow, projection.version, generation, 0, _now()])
             work.append((projection, Meta(shadow, projection.version, generation, 0)))
@@ -311,25 +422,46 @@ class ProjectionRunner:
             reached = head
         else:
             reached = rebuilder._run(work, head, progress)
-        work = [(p, Meta(m.projection, m.version, m.generation, reached)) for p, m in work]
+        work, stopped = self._without_failed(work, reached)
         with self.store.transaction() as tx:  # the bulk is in: index it once
             for statement in indexes:
                 tx.execute(statement)
         while True:  # catch up, then swap only once no new events arrived meanwhile
             reached = rebuilder._run(work, None, progress)
-            work = [(p, Meta(m.projection, m.version, m.generation, reached)) for p, m in work]
+            work, more = self._without_failed(work, reached)
+            stopped += more
             with self._lock:
-                if self.app.position() > reached:
+                if work and self.app.position() > reached:
                     continue
                 with self.store.transaction() as tx:
-                    for projection, meta in work:
+                    for projection, meta in [*work, *stopped]:
                         self._swap_views(tx, projection, old[projection.name], meta.generation)
                         tx.execute("DELETE FROM rm_meta WHERE projection IN (?, ?)",
                                    [projection.name, meta.projection])
                         tx.execute("INSERT INTO rm_meta VALUES (?, ?, ?, ?, ?)",
                                    [projection.name, projection.version, meta.generation,
-                                    reached, _now()])
+                                    meta.position, _now()])
+                        # The new generation's own state replaces the old one's failure.
+                        tx.execute("DELETE FROM rm_failure WHERE projection = ?",
+                                   [projection.name])
+                        tx.execute("UPDATE rm_failure SET projection = ? WHERE projection = ?",
+                                   [projection.name, meta.projection])
                 return reached
+
+    def _without_failed(self, work: list[tuple[Projection, Meta]], reached: int,
+                        ) -> tuple[list[tuple[Projection, Meta]], list[tuple[Projection, Meta]]]:
+        """Split a rebuild's models into those that reached ``reached`` and those that
+        stopped at an event they could not apply (each at the position before it)."""
+        failed = self.failures()
+        healthy, stopped = [], []
+        for p, m in work:
+            failure = failed.get(m.projection)
+            if failure is None:
+                healthy.append((p, Meta(m.projection, m.version, m.generation, reached)))
+            else:
+                stopped.append((p, Meta(m.projection, m.version, m.generation,
+                                        failure.position - 1)))
+        return healthy, stopped
 
     def _replay_in_shares(self, workers: ShareWorkers, work: list[tuple[Projection, Meta]],
                           head: int, progress: Progress | None) -> None:
@@ -371,6 +503,47 @@ class ProjectionRunner:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _advance(tx: Tx, work: Sequence[tuple[Projection, Meta]], last: int) -> None:
+    """Move every model of ``work`` to position ``last``, in one statement."""
+    if work:
+        tx.execute("UPDATE rm_meta SET position = ?, updated_at = ? WHERE "
+                   + " OR ".join("(projection = ? AND generation = ?)" for _ in work),
+                   [last, _now(), *(v for _, m in work for v in (m.projection, m.generation))])
+
+
+def _isolate(tx: Tx, projection: Projection, tables: Tables, changes: Sequence[Change],
+             ) -> tuple[int, Exception] | None:
+    """Apply ``changes`` to one model inside a savepoint; if that fails, apply them one by
+    one, keeping those before the first that fails twice: return its position and error."""
+    if _attempt(tx, projection, tables, changes) is None:
+        return None
+    for change in changes:
+        error = _attempt(tx, projection, tables, [change])
+        if error is not None and _attempt(tx, projection, tables, [change]) is not None:
+            return change.position, error
+    return None
+
+
+def _attempt(tx: Tx, projection: Projection, tables: Tables,
+             changes: Sequence[Change]) -> Exception | None:
+    """Apply ``changes`` in a savepoint; undo them and return the error if that raises. A
+    store that cannot roll back to the savepoint raises: that is not one model's failure."""
+    tx.execute("SAVEPOINT rm_apply")
+    try:
+        projection.handle(tx, tables, changes)
+    except Exception as exc:
+        tx.execute("ROLLBACK TO SAVEPOINT rm_apply")
+        tx.execute("RELEASE SAVEPOINT rm_apply")
+        return exc
+    tx.execute("RELEASE SAVEPOINT rm_apply")
+    return None
+
+
+def _describe(error: Exception) -> str:
+    """The error's type and the start of its message, for ``rm_failure``."""
+    return f"{type(error).__name__}: {str(error)[:200]}"
 
 
 def _time_of(app: SonarApplication, position: int) -> datetime | None:

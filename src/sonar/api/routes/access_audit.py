@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sonar.api.errors import ProblemError
+from sonar.api.schemas.common import PlausibleDate
 from sonar.auth.access_log import AccessLog
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -24,8 +25,8 @@ async def access_log(request: Request,
                      patient_id: UUID | None = None,
                      user: Annotated[str | None, Query(max_length=100,
                                                        description="The user's actor id")] = None,
-                     start: Annotated[date | None, Query(alias="from")] = None,
-                     end: Annotated[date | None, Query(alias="to",
+                     start: Annotated[PlausibleDate | None, Query(alias="from")] = None,
+                     end: Annotated[PlausibleDate | None, Query(alias="to",
                                                        description="Inclusive")] = None,
                      limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict[str, Any]:
     if patient_id is None and not user:

@@ -9,7 +9,6 @@ for polling.
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,6 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sonar.api.deps import AppDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import wants_csv
+from sonar.api.schemas.common import PlausibleDate
 from sonar.integration.ndtms import (
     COLUMNS,
     NdtmsNotConfigured,
@@ -32,8 +32,10 @@ router = APIRouter(prefix="/api/v1/reports", tags=["caseloads and reports"])
 @router.get("/ndtms", summary="NDTMS secure-settings extract with missing mandatory items",
             responses={200: {"content": {"text/csv": {}}}})
 def get_ndtms(request: Request, app: AppDep,
-              start: Annotated[date, Query(alias="from", description="First day (included)")],
-              end: Annotated[date, Query(alias="to", description="Last day (included)")],
+              start: Annotated[PlausibleDate, Query(alias="from",
+                                                    description="First day (included)")],
+              end: Annotated[PlausibleDate, Query(alias="to",
+                                                  description="Last day (included)")],
               site: Annotated[str | None, Query(max_length=100)] = None) -> Any:
     """CSV (Accept: text/csv) of the return's rows, else JSON ``{rows, problems}``."""
     try:

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from sonar.api.deps import ActorDep, AppDep, ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import page
+from sonar.api.schemas.common import PlausibleDate, PlausibleMoment
 from sonar.app.application import SonarApplication
 from sonar.domain.attribution import CLINICAL_TZ, Actor
 from sonar.integration.time_travel import record_as_of
@@ -27,7 +27,7 @@ def search(store: ReadStoreDep, today: TodayDep,
            nhs_number: Annotated[str | None, Query(max_length=20)] = None,
            prison_number: Annotated[str | None, Query(max_length=20)] = None,
            family_name: Annotated[str | None, Query(max_length=100)] = None,
-           date_of_birth: date | None = None, limit: Limit = 50,
+           date_of_birth: PlausibleDate | None = None, limit: Limit = 50,
            offset: Offset = 0) -> dict[str, Any]:
     if not (nhs_number or prison_number or (family_name and date_of_birth)):
         raise ProblemError(422, "search.criteria", "Search needs identifying details",
@@ -46,7 +46,7 @@ def search(store: ReadStoreDep, today: TodayDep,
             summary="The current record (read model), or as it stood at a recorded time")
 def get_record(patient_id: UUID, store: ReadStoreDep, today: TodayDep, application: AppDep,
                actor: ActorDep,
-               as_of: Annotated[AwareDatetime | None, Query(
+               as_of: Annotated[PlausibleMoment | None, Query(
                    description="Recorded time (ISO 8601 with offset): the record exactly as "
                                "it stood then, replayed from the log.")] = None,
                ) -> dict[str, Any]:
@@ -74,9 +74,9 @@ def _break_glass_until(application: SonarApplication, patient_id: UUID,
 def get_timeline(patient_id: UUID, store: ReadStoreDep,
                  event_type: Annotated[list[str] | None, Query(max_length=30)] = None,
                  episode: Annotated[int | None, Query(ge=1)] = None,
-                 start: Annotated[date | None, Query(
+                 start: Annotated[PlausibleDate | None, Query(
                      alias="from", description="First clinical day (England), inclusive")] = None,
-                 end: Annotated[date | None, Query(
+                 end: Annotated[PlausibleDate | None, Query(
                      alias="to", description="Last clinical day (England), inclusive")] = None,
                  limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
     if start and end and end < start:

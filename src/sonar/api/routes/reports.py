@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from sonar.api.deps import ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import csv_response, page, wants_csv
+from sonar.api.schemas.common import PlausibleDate
 from sonar.projections import caseload, continuity, outcomes
 
 router = APIRouter(prefix="/api/v1", tags=["caseloads and reports"])
@@ -55,8 +56,8 @@ def get_workforce(request: Request, store: ReadStoreDep, today: TodayDep, site: 
 @router.get("/reports/outcomes", summary="Referral outcomes, coded activity, TOP change",
             responses={200: {"content": CSV}})
 def get_outcomes(request: Request, store: ReadStoreDep, today: TodayDep, site: Site = None,
-                 start: Annotated[date | None, Query(alias="from")] = None,
-                 end: Annotated[date | None, Query(alias="to")] = None) -> Any:
+                 start: Annotated[PlausibleDate | None, Query(alias="from")] = None,
+                 end: Annotated[PlausibleDate | None, Query(alias="to")] = None) -> Any:
     report = outcomes.outcomes(store, *_period(start, end, today), site=site)
     if wants_csv(request):
         return csv_response(_flatten(report), "outcomes.csv")
@@ -65,8 +66,8 @@ def get_outcomes(request: Request, store: ReadStoreDep, today: TodayDep, site: S
 
 @router.get("/reports/outcomes/by-site", summary="Referral outcomes for every site, side by side")
 def get_outcomes_by_site(store: ReadStoreDep, today: TodayDep,
-                         start: Annotated[date | None, Query(alias="from")] = None,
-                         end: Annotated[date | None, Query(alias="to")] = None,
+                         start: Annotated[PlausibleDate | None, Query(alias="from")] = None,
+                         end: Annotated[PlausibleDate | None, Query(alias="to")] = None,
                          ) -> dict[str, Any]:
     first, last = _period(start, end, today)
     return {"from": first.isoformat(), "to": last.isoformat(),
@@ -76,8 +77,8 @@ def get_outcomes_by_site(store: ReadStoreDep, today: TodayDep,
 @router.get("/reports/continuity", summary="Continuity of care after release (21 days)",
             responses={200: {"content": CSV}})
 def get_continuity(request: Request, store: ReadStoreDep, today: TodayDep, site: Site = None,
-                   start: Annotated[date | None, Query(alias="from")] = None,
-                   end: Annotated[date | None, Query(alias="to")] = None) -> Any:
+                   start: Annotated[PlausibleDate | None, Query(alias="from")] = None,
+                   end: Annotated[PlausibleDate | None, Query(alias="to")] = None) -> Any:
     report = continuity.continuity(store, *_period(start, end, today), today, site=site)
     if wants_csv(request):
         return csv_response([report], "continuity.csv")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from sonar.api.schemas.common import CommandBody, coded
+from sonar.api.schemas.common import CommandBody, PlausibleDate, PlausibleMoment, coded
 from sonar.domain import codes
 from sonar.domain.pathway import (
     BriefIntervention,
@@ -34,7 +33,7 @@ class ReceptionScreenCreate(CommandBody):
     self_harm_risk: bool
     acct_opened: bool
     medicines: list[str] = Field(default_factory=list, max_length=50)
-    next_dose_due: AwareDatetime | None = Field(None, strict=False)
+    next_dose_due: PlausibleMoment | None = Field(None, strict=False)
     refer_to_sms: bool = False
     notes: str | None = _Notes
 
@@ -142,7 +141,7 @@ class CarePlanCreate(CommandBody):
     interventions: list[str] = Field(max_length=20, description="Intervention codes: "
                                      f"{', '.join(codes.INTERVENTION)}.")
     named_worker: str = Field(max_length=100)
-    next_review_date: date = Field(strict=False)
+    next_review_date: PlausibleDate = Field(strict=False)
 
     def to_domain(self) -> CarePlan:
         return CarePlan(tuple(self.goals), tuple(self.interventions), self.named_worker,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import Field
 
-from sonar.api.schemas.common import CommandBody, coded
+from sonar.api.schemas.common import CommandBody, PlausibleDate, coded
 from sonar.domain import codes
 from sonar.domain.identity import Demographics, Identity, NhsNumber, PncId, PrisonNumber
 
@@ -17,7 +15,7 @@ class PatientCreate(CommandBody):
     pnc_id: str | None = Field(None, max_length=20, examples=["2019/0123456X"])
     given_name: str = Field(max_length=100)
     family_name: str = Field(max_length=100)
-    date_of_birth: date = Field(strict=False)
+    date_of_birth: PlausibleDate = Field(strict=False)
     sex: str = coded(codes.SEX)
 
     def identity(self) -> Identity:

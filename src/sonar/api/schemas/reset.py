@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-from sonar.api.schemas.common import CommandBody, coded
+from sonar.api.schemas.common import CommandBody, PlausibleDate, PlausibleMoment, coded
 from sonar.domain.reset import (
     APPOINTMENT_KIND,
     ATTENDANCE_CONFIRMED_BY,
@@ -22,7 +20,7 @@ class MedicineIn(BaseModel):
 
 
 class ReleasePlanCreate(CommandBody):
-    expected_release_date: date = Field(strict=False)
+    expected_release_date: PlausibleDate = Field(strict=False)
     release_area: str = Field(max_length=200)
     gp_registered: bool
     gp_practice: str | None = Field(None, max_length=200)
@@ -45,8 +43,8 @@ class AppointmentCreate(CommandBody):
     kind: str = coded(APPOINTMENT_KIND)
     agency: str = Field(max_length=100)
     agency_contact: str | None = Field(None, max_length=200)
-    starts_at: AwareDatetime = Field(strict=False)
-    ends_at: AwareDatetime = Field(strict=False)
+    starts_at: PlausibleMoment = Field(strict=False)
+    ends_at: PlausibleMoment = Field(strict=False)
     place: str = Field(max_length=200)
 
 
