@@ -23,7 +23,7 @@ from typing import Any
 from bench import catchup, http_ingest, ingest, lag, queries, relay, replay
 from bench.common import Result, Sizes, database_url, fmt, peak_rss_mb
 from bench.targets import Target, evaluate
-from sonar.runtime import tune_gc
+from sonar.cli.runtime import tune_gc
 
 SCENARIOS: dict[str, Callable[[str, Sizes, Callable[[str], None]], list[Result]]] = {
     "ingest": ingest.run,
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="multiply every size and duration by this")
     parser.add_argument("--json", type=Path, help="also write every figure here as JSON")
     parser.add_argument("--default-gc", action="store_true",
-                        help="keep CPython's collector settings (no sonar.runtime.tune_gc)")
+                        help="keep CPython's collector settings (no sonar.cli.runtime.tune_gc)")
     parser.add_argument("--only", default="",
                         help=f"comma-separated subset of: {', '.join(SCENARIOS)}")
     args = parser.parse_args(argv)

@@ -45,7 +45,7 @@ def _child(url: str, schema: str) -> None:
     is split between SONAR_REBUILD_WORKERS share workers (one per core by default), so
     memory is the RSS of this process and its workers together."""
     from sonar.bootstrap import build_application, build_read_store, build_runner  # noqa: PLC0415
-    from sonar.runtime import tune_gc  # noqa: PLC0415
+    from sonar.cli.runtime import tune_gc  # noqa: PLC0415
 
     settings = settings_for(url, schema, pool_size=4).model_copy(
         update={"replica_cache_size": REPLICA_CACHE})

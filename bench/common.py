@@ -19,9 +19,8 @@ from typing import Any
 
 import psycopg
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
 from sonar.bootstrap import build_application
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import Actor, Attribution, Demographics, Identity
 from sonar.domain.care_record import CareRecord
@@ -35,6 +34,7 @@ from sonar.domain.pathway import (
     RiskAssessment,
 )
 from sonar.domain.top import Top, TopAnswers
+from sonar.eventstore.application import SonarApplication
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = "HMP Leeds"

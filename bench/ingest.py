@@ -35,7 +35,7 @@ from bench.peers import (
     raw_body,
     raw_setup,
 )
-from sonar.app.context import CommandContext
+from sonar.commands.context import CommandContext
 
 SCENARIO = "ingest"
 

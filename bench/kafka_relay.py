@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import kafka  # type: ignore[import-untyped]
+from devtools.kafka_broker import KafkaBroker
 
 from bench.common import build_records_in_bulk, scratch_schema
+from sonar.adapters.kafka.envelope import envelope_of, is_published
+from sonar.adapters.kafka.relay import KafkaRelay, producer_config
+from sonar.adapters.kafka.topics import ensure_topics
 from sonar.bootstrap import build_application, build_read_store
 from sonar.config import Settings
-from sonar.integration.envelope import envelope_of, is_published
-from sonar.integration.kafka_broker import KafkaBroker
-from sonar.integration.kafka_relay import KafkaRelay, producer_config
-from sonar.integration.kafka_topics import ensure_topics
 
 EVENTS_PER_PATIENT = 20
 

@@ -21,10 +21,10 @@ from datetime import date
 
 import psycopg
 
-from sonar.app.context import CommandContext
 from sonar.bootstrap import build_application, build_read_store, build_runner
+from sonar.cli.demo import seed_cohort
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
-from sonar.demo import seed_cohort
 from sonar.domain import Actor, Demographics, Identity, Referral, RiskAssessment
 
 

@@ -19,8 +19,8 @@ import psycopg
 
 from bench.common import Result, Sizes, p50, percentile, scratch_schema, settings_for, sonar_app
 from sonar.bootstrap import build_read_store, build_runner
-from sonar.projections.caseload import caseload
-from sonar.projections.record import get_record
+from sonar.readmodels.caseload import caseload
+from sonar.readmodels.record import get_record
 
 WORKERS = 500
 

@@ -26,8 +26,8 @@ from bench.common import (
     sonar_app,
 )
 from bench.peers import Patient, naive_app
-from sonar.app.application import SonarApplication
 from sonar.domain.care_record import CareRecord
+from sonar.eventstore.application import SonarApplication
 
 
 def _timed(fn: Callable[[], object], repeats: int) -> list[float]:

@@ -11,8 +11,8 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from sonar.app.application import SonarApplication
 from sonar.config import Settings
+from sonar.eventstore.application import SonarApplication
 
 pytest_plugins = ["tests.integration.kafka_fixtures"]
 

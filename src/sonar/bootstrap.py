@@ -5,21 +5,21 @@ from __future__ import annotations
 import structlog
 from eventsourcing.persistence import PersistenceError
 
-from sonar.app.application import Clock, SonarApplication, utc_now
-from sonar.app.errors import READ_ONLY_SQLSTATE, sqlstate_of
 from sonar.config import Settings
-from sonar.integration.notifications import (
+from sonar.eventstore.application import Clock, SonarApplication, utc_now
+from sonar.eventstore.errors import READ_ONLY_SQLSTATE, sqlstate_of
+from sonar.notifications.outbox import (
     Channel,
     Dispatcher,
     SmsChannel,
     SmtpChannel,
     WebhookChannel,
 )
-from sonar.projections.log_listener import LogListener
-from sonar.projections.registry import all_projections
-from sonar.projections.runner import ProjectionRunner
-from sonar.projections.store import PostgresReadStore, ReadStore, SqliteReadStore
-from sonar.share_workers import ProcessShareWorkers, worker_count
+from sonar.readmodels.log_listener import LogListener
+from sonar.readmodels.registry import all_projections
+from sonar.readmodels.runner import ProjectionRunner
+from sonar.readmodels.share_workers import ProcessShareWorkers, worker_count
+from sonar.sqlstore.store import PostgresReadStore, ReadStore, SqliteReadStore
 
 log = structlog.get_logger("sonar.bootstrap")
 

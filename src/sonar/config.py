@@ -124,7 +124,7 @@ class Settings(BaseSettings):
         if self.database_url:
             url = urlsplit(self.database_url)
             env |= {
-                "PERSISTENCE_MODULE": "sonar.app.pg_recorder:SonarPostgresFactory",
+                "PERSISTENCE_MODULE": "sonar.eventstore.pg_recorder:SonarPostgresFactory",
                 "POSTGRES_DBNAME": url.path.lstrip("/") or "sonar",
                 "POSTGRES_HOST": url.hostname or "127.0.0.1",
                 "POSTGRES_PORT": str(url.port or 5432),

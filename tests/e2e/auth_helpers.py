@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from sonar.api.main import create_app
-from sonar.app.application import Clock
 from sonar.auth.users import UserDirectory
 from sonar.bootstrap import build_application, build_runner
 from sonar.config import Settings
 from sonar.domain import codes
+from sonar.eventstore.application import Clock
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - synthetic test user
 SECRET = "test-signing-secret-that-is-long-enough-0123456789"  # noqa: S105 - tests only

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from typer import Typer
 from typer.testing import CliRunner
 
-from sonar.auth.access_log import AccessLog, AccessRecord
+from sonar.audit.access_log import AccessLog, AccessRecord
 from sonar.bootstrap import build_read_store
 from sonar.cli import access as access_cli
 from sonar.cli import users as users_cli

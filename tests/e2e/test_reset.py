@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from sonar.integration.missed_appointments import run_once
+from sonar.notifications.scheduler import run_once
 from tests.conftest import FakeClock
 from tests.e2e.auth_helpers import SMS_WORKER, api_client, settings_for, sign_in
 from tests.e2e.test_api import post, received_and_referred

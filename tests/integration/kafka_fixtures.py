@@ -2,7 +2,7 @@
 
 ``kafka_bootstrap`` is ``127.0.0.1:PORT``. It reuses ``SONAR_TEST_KAFKA_BOOTSTRAP`` when that is
 set and answers metadata; otherwise it starts a single-node KRaft broker from the Maven jars
-(``sonar.integration.kafka_broker``; the first run on a machine fetches them with ``mvn``) and
+(``devtools.kafka_broker``; the first run on a machine fetches them with ``mvn``) and
 stops it when the session ends. If no broker can be had the Kafka tests are skipped, unless
 ``SONAR_REQUIRE_KAFKA=1`` (CI), which makes that a failure.
 """
@@ -13,8 +13,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
-from sonar.integration.kafka_broker import KafkaBroker, KafkaBrokerError, broker_ready
+from devtools.kafka_broker import KafkaBroker, KafkaBrokerError, broker_ready
 
 
 @pytest.fixture(scope="session")

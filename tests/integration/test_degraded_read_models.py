@@ -15,17 +15,17 @@ from typing import Any
 import httpx
 import pytest
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
 from sonar.bootstrap import build_application, build_read_store, build_runner
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import Actor, Attribution, CareRecord, Demographics, Identity
 from sonar.domain.reset import Appointment
-from sonar.projections.base import Change, Tables
-from sonar.projections.caseload import CaseloadProjection
-from sonar.projections.runner import ProjectionRunner
-from sonar.projections.store import ReadStore, Tx
-from sonar.projections.timeline import TimelineProjection
+from sonar.eventstore.application import SonarApplication
+from sonar.readmodels.base import Change, Tables
+from sonar.readmodels.caseload import CaseloadProjection
+from sonar.readmodels.runner import ProjectionRunner
+from sonar.readmodels.timeline import TimelineProjection
+from sonar.sqlstore.store import ReadStore, Tx
 from tests.conftest import FakeClock
 from tests.e2e.test_serve import _free_port
 

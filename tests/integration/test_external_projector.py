@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sonar.app.context import CommandContext
 from sonar.auth.users import UserDirectory
 from sonar.bootstrap import build_application, build_read_store, build_runner
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import Actor, Demographics, Identity
-from sonar.projections.record import get_record
+from sonar.readmodels.record import get_record
 from tests.e2e.auth_helpers import PASSWORD, SECRET, SMS_WORKER
 
 CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from sonar.app.context import CommandContext
 from sonar.bootstrap import build_application
+from sonar.commands.context import CommandContext
+from sonar.commands.gp_import import import_gp_record
 from sonar.config import Settings
 from sonar.domain import Actor, Demographics, Identity, NhsNumber
-from sonar.integration.gp_import import import_gp_record
 from tests.conftest import FakeClock
 
 BUNDLE = (Path(__file__).parent.parent / "data" / "gp_connect_bundle.json").read_bytes()

@@ -12,14 +12,14 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
+from sonar.audit import checkpoints as cp
+from sonar.audit.time_travel import record_as_of
 from sonar.bootstrap import build_application, build_read_store
 from sonar.cli import cli, register_subcommands
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import Actor, Demographics, Identity, Referral, ReferralOutcome, RiskAssessment
-from sonar.integration import checkpoints as cp
-from sonar.integration.time_travel import record_as_of
+from sonar.eventstore.application import SonarApplication
 from tests.conftest import FakeClock
 
 CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),

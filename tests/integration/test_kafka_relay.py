@@ -20,22 +20,22 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from devtools.kafka_broker import KafkaBroker, KafkaBrokerError
 from kafka import KafkaConsumer, TopicPartition
 from pydantic import SecretStr
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
+from sonar.adapters.kafka.envelope import from_envelope, is_published, to_envelope
+from sonar.adapters.kafka.relay import KafkaRelay
+from sonar.adapters.kafka.worker import KafkaProjectionWorker
 from sonar.bootstrap import build_application, build_read_store
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import Actor, Demographics, Identity, Referral, ReferralOutcome
 from sonar.domain.pathway import RiskAssessment
-from sonar.integration.envelope import from_envelope, is_published, to_envelope
-from sonar.integration.kafka_broker import KafkaBroker, KafkaBrokerError
-from sonar.integration.kafka_relay import KafkaRelay
-from sonar.integration.kafka_worker import KafkaProjectionWorker
-from sonar.projections.registry import all_projections
-from sonar.projections.runner import ProjectionRunner
-from sonar.projections.store import PostgresReadStore, ReadStore, SqliteReadStore
+from sonar.eventstore.application import SonarApplication
+from sonar.readmodels.registry import all_projections
+from sonar.readmodels.runner import ProjectionRunner
+from sonar.sqlstore.store import PostgresReadStore, ReadStore, SqliteReadStore
 from tests.conftest import FakeClock
 
 CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),

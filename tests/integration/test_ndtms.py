@@ -23,10 +23,9 @@ from typer.testing import CliRunner
 from sonar.api import policy
 from sonar.api.main import create_app
 from sonar.api.routes import ndtms as ndtms_routes
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
 from sonar.bootstrap import build_application, build_runner
 from sonar.cli.export import export_cli
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import (
     Actor,
@@ -40,7 +39,8 @@ from sonar.domain import (
     Top,
     TopAnswers,
 )
-from sonar.integration.ndtms import (
+from sonar.eventstore.application import SonarApplication
+from sonar.reports.ndtms import (
     COLUMNS,
     Cell,
     Period,

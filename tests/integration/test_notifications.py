@@ -16,14 +16,17 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from sonar.app import reset
-from sonar.app.access import record_family_notification_consent, revoke_family_notification_consent
-from sonar.app.context import CommandContext
 from sonar.bootstrap import build_application, build_runner
+from sonar.commands import reset
+from sonar.commands.access import (
+    record_family_notification_consent,
+    revoke_family_notification_consent,
+)
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import Actor, Demographics, Identity
-from sonar.integration.missed_appointments import run_once
-from sonar.integration.notifications import Dispatcher, SmsChannel, SmtpChannel, WebhookChannel
+from sonar.notifications.outbox import Dispatcher, SmsChannel, SmtpChannel, WebhookChannel
+from sonar.notifications.scheduler import run_once
 from tests.conftest import FakeClock
 
 CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),

@@ -14,12 +14,12 @@ import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from sonar.app.application import SonarApplication, fold
-from sonar.app.context import CommandContext
-from sonar.app.pg_recorder import SonarPostgresRecorder, SonarSnapshotRecorder
 from sonar.bootstrap import build_application
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import Actor, Demographics, Identity, Referral, ReferralOutcome, RiskAssessment
+from sonar.eventstore.application import SonarApplication, fold
+from sonar.eventstore.pg_recorder import SonarPostgresRecorder, SonarSnapshotRecorder
 
 pytestmark = pytest.mark.postgres
 

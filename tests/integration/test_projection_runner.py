@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
 from sonar.bootstrap import build_application, build_read_store, build_runner
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import (
     Actor,
@@ -31,11 +30,12 @@ from sonar.domain import (
     Top,
     TopAnswers,
 )
-from sonar.projections import caseload, continuity, outcomes
-from sonar.projections.base import Change, Tables
-from sonar.projections.runner import ProjectionRunner
-from sonar.projections.store import ReadStore, Tx
-from sonar.projections.timeline import TimelineProjection
+from sonar.eventstore.application import SonarApplication
+from sonar.readmodels import caseload, continuity, outcomes
+from sonar.readmodels.base import Change, Tables
+from sonar.readmodels.runner import ProjectionRunner
+from sonar.readmodels.timeline import TimelineProjection
+from sonar.sqlstore.store import ReadStore, Tx
 from tests.conftest import FakeClock
 
 LEEDS = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),

@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from sonar.app import reset
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
-from sonar.app.pg_recorder import Share
 from sonar.bootstrap import build_application, build_read_store, build_runner
+from sonar.cli.demo import seed_cohort
+from sonar.commands import reset
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
-from sonar.demo import seed_cohort
 from sonar.domain import Actor, RiskAssessment
-from sonar.projections.runner import ProjectionRunner
-from sonar.projections.shares import ShareFailed, ShareJob, ShareWorkers
-from sonar.projections.store import ReadStore
+from sonar.eventstore.application import SonarApplication
+from sonar.eventstore.pg_recorder import Share
+from sonar.readmodels.runner import ProjectionRunner
+from sonar.readmodels.shares import ShareFailed, ShareJob, ShareWorkers
+from sonar.sqlstore.store import ReadStore
 
 pytestmark = pytest.mark.postgres
 

@@ -11,7 +11,7 @@ import pytest
 from sonar.bootstrap import build_read_store
 from sonar.config import Settings
 from sonar.domain.sms_episode import EpisodeStatus
-from sonar.projections.store import Json, as_json, ddl, upsert_rows
+from sonar.sqlstore.store import Json, as_json, ddl, upsert_rows
 
 
 @pytest.mark.parametrize("size", [10, 250])

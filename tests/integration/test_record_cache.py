@@ -7,10 +7,9 @@ import threading
 from datetime import date
 from uuid import UUID
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
-from sonar.app.integrity import iter_notifications
+from sonar.audit import checkpoints as cp
 from sonar.bootstrap import build_application
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import (
     Actor,
@@ -21,7 +20,8 @@ from sonar.domain import (
     ReferralOutcome,
     RiskAssessment,
 )
-from sonar.integration import checkpoints as cp
+from sonar.eventstore.application import SonarApplication
+from sonar.eventstore.integrity import iter_notifications
 from tests.conftest import FakeClock
 
 CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
 from sonar.bootstrap import build_application
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import (
     Actor,
@@ -22,6 +21,7 @@ from sonar.domain import (
     ReferralOutcome,
     RiskAssessment,
 )
+from sonar.eventstore.application import SonarApplication
 from tests.conftest import FakeClock
 
 CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),

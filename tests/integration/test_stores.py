@@ -6,8 +6,8 @@ import threading
 from dataclasses import replace
 from datetime import date
 
-from sonar.app.context import CommandContext
 from sonar.bootstrap import build_application
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import (
     Actor,

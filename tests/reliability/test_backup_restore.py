@@ -19,10 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sonar.api.main import create_app
+from sonar.audit import checkpoints
 from sonar.bootstrap import build_application, build_read_store, build_runner
+from sonar.cli.demo import seed_cohort
 from sonar.config import Settings
-from sonar.demo import seed_cohort
-from sonar.integration import checkpoints
 from tests.e2e.auth_helpers import PASSWORD, SMS_WORKER, add_user
 
 pytestmark = pytest.mark.postgres

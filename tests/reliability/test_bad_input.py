@@ -26,10 +26,10 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from sonar.api.main import create_app
-from sonar.app.application import SonarApplication
 from sonar.bootstrap import build_application, build_runner
 from sonar.config import Settings
-from sonar.projections.runner import ProjectionRunner
+from sonar.eventstore.application import SonarApplication
+from sonar.readmodels.runner import ProjectionRunner
 from tests.conftest import postgres_url
 from tests.e2e.auth_helpers import PASSWORD, SECRET, SMS_WORKER, add_user
 from tests.reliability.conftest import LiveServer, settings_on

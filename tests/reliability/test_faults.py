@@ -22,10 +22,10 @@ import pytest
 from fastapi import FastAPI
 
 from sonar.api.main import create_app
-from sonar.app.application import SonarApplication
+from sonar.audit import checkpoints
 from sonar.bootstrap import build_application, build_runner
-from sonar.integration import checkpoints
-from sonar.projections.runner import ProjectionRunner
+from sonar.eventstore.application import SonarApplication
+from sonar.readmodels.runner import ProjectionRunner
 from tests.e2e.auth_helpers import PASSWORD, SMS_WORKER, add_user
 from tests.reliability.conftest import LiveServer, PrivatePostgres, settings_on
 from tests.reliability.workload import (

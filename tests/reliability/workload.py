@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-from sonar.app.application import SonarApplication
 from sonar.domain.care_record import CareRecord
+from sonar.eventstore.application import SonarApplication
 
 PATIENTS = "/api/v1/patients"
 MAX_ATTEMPTS = 60  # per command; with the back-off below, ~20 s at most

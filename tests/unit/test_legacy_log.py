@@ -17,14 +17,14 @@ from uuid import UUID
 
 import pytest
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
-from sonar.app.record_view import plain, record_view
+from sonar.audit import checkpoints as cp
 from sonar.bootstrap import build_application
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
 from sonar.domain import Actor, CareRecord
 from sonar.domain.contacts import FamilyConsent
-from sonar.integration import checkpoints as cp
+from sonar.eventstore.application import SonarApplication
+from sonar.readmodels.record_view import plain, record_view
 from tests.data.log_v1.generate import other_state
 
 LOG = Path(__file__).parents[1] / "data" / "log_v1"
@@ -79,7 +79,7 @@ def test_the_legacy_log_verifies_and_new_versions_append_to_it(app: SonarApplica
     assert cp.verify(app, []).ok
     ctx = CommandContext(actor=Actor("sms-legacy-1", "sms_worker", "HMP Leeds Healthcare",
                                      "HMP Leeds"), correlation_id="after-upgrade")
-    from sonar.app.access import record_family_notification_consent  # noqa: PLC0415
+    from sonar.commands.access import record_family_notification_consent  # noqa: PLC0415
 
     record_family_notification_consent(app, ctx, UUID(LEGACY), "Pat Garside", "sister",
                                        "email", "pat@family.example")

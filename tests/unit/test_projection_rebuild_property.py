@@ -14,9 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
-from sonar.app.errors import ApplicationError
+from sonar.commands.context import CommandContext
 from sonar.domain import (
     Actor,
     Demographics,
@@ -26,10 +24,12 @@ from sonar.domain import (
     ReferralOutcome,
     RiskAssessment,
 )
-from sonar.projections.registry import all_projections
-from sonar.projections.replicas import RecordReplicas
-from sonar.projections.runner import ProjectionRunner
-from sonar.projections.store import ReadStore, SqliteReadStore
+from sonar.eventstore.application import SonarApplication
+from sonar.eventstore.errors import ApplicationError
+from sonar.readmodels.registry import all_projections
+from sonar.readmodels.replicas import RecordReplicas
+from sonar.readmodels.runner import ProjectionRunner
+from sonar.sqlstore.store import ReadStore, SqliteReadStore
 from tests import strategies as s
 from tests.conftest import FakeClock
 

@@ -9,12 +9,12 @@ from eventsourcing.persistence import Mapper
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sonar.app.snapshot_codec import SnapshotTranscoder
-from sonar.app.transcoder import ValueTranscoder
 from sonar.domain import VALUE_TYPES, CareRecord, DomainError
 from sonar.domain.pathway import BriefIntervention, CarePlan, DualDiagnosis, RiskAssessment
 from sonar.domain.top import Top
-from sonar.projections.derive import facts, record_facts
+from sonar.eventstore.snapshot_codec import SnapshotTranscoder
+from sonar.eventstore.transcoder import ValueTranscoder
+from sonar.readmodels.derive import facts, record_facts
 from tests import strategies as s
 from tests.unit.domain.builders import at, with_open_episode
 

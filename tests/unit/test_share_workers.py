@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from sonar.app.pg_recorder import Share
 from sonar.config import Settings
-from sonar.projections.shares import ShareFailed, ShareJob
-from sonar.share_workers import ProcessShareWorkers
+from sonar.eventstore.pg_recorder import Share
+from sonar.readmodels.share_workers import ProcessShareWorkers
+from sonar.readmodels.shares import ShareFailed, ShareJob
 
 
 def _worker(*lines: str, code: int = 0) -> subprocess.Popen[bytes]:

@@ -15,12 +15,12 @@ from fastapi import Depends, Header, Query, Request
 
 from sonar.api.errors import ProblemError
 from sonar.api.security import get_principal
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
 from sonar.auth.tokens import Principal
+from sonar.commands.context import CommandContext
 from sonar.domain.attribution import Actor, clinical_day
-from sonar.projections.runner import ProjectionRunner
-from sonar.projections.store import ReadStore
+from sonar.eventstore.application import SonarApplication
+from sonar.readmodels.runner import ProjectionRunner
+from sonar.sqlstore.store import ReadStore
 
 
 def get_application(request: Request) -> SonarApplication:

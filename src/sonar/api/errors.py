@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sonar.app.errors import (
+from sonar.domain.errors import DomainError, IllegalStep, InvalidValue, InvalidValues
+from sonar.eventstore.errors import (
     DISK_FULL_SQLSTATE,
     READ_ONLY_SQLSTATE,
     ApplicationError,
@@ -23,7 +24,6 @@ from sonar.app.errors import (
     PatientNotFound,
     sqlstate_of,
 )
-from sonar.domain.errors import DomainError, IllegalStep, InvalidValue, InvalidValues
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://sonar.example/problems/"

@@ -25,12 +25,12 @@ from sonar.api.routes import (
     reports,
 )
 from sonar.api.security import authorize
-from sonar.app.application import SonarApplication
-from sonar.auth.access_log import AccessLog
+from sonar.audit.access_log import AccessLog
 from sonar.auth.tokens import TokenService
 from sonar.auth.users import UserDirectory
 from sonar.config import Settings
-from sonar.projections.runner import ProjectionRunner
+from sonar.eventstore.application import SonarApplication
+from sonar.readmodels.runner import ProjectionRunner
 from sonar.ui import mount_ui
 
 log = structlog.get_logger("sonar.http")

@@ -3,7 +3,7 @@
 Every route of the app must appear in ``ROUTES`` (a test walks ``app.routes``); an
 unmapped route is refused to everyone, so a new endpoint is closed until someone decides
 who may use it. Patient-scoped routes also need a legitimate relationship
-(``sonar.app.access``), checked by the same dependency.
+(``sonar.commands.access``), checked by the same dependency.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Request, Response
 
 from sonar.api.schemas.common import CommandAccepted
-from sonar.app.context import CommandResult
+from sonar.commands.context import CommandResult
 
 
 def accepted(result: CommandResult, response: Response) -> CommandAccepted:

@@ -26,12 +26,12 @@ from fastapi.security import OAuth2PasswordBearer
 
 from sonar.api.errors import ProblemError
 from sonar.api.policy import RouteRule, allows, rule_for
-from sonar.app.access import decide
-from sonar.app.application import SonarApplication
-from sonar.auth.access_log import AccessLog, AccessRecord
+from sonar.audit.access_log import AccessLog, AccessRecord
 from sonar.auth.tokens import Principal
+from sonar.commands.access import decide
 from sonar.config import Settings
 from sonar.domain import codes
+from sonar.eventstore.application import SonarApplication
 
 log = structlog.get_logger("sonar.security")
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a URL, not a password

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from sonar.domain.attribution import Actor
-from sonar.projections.store import ReadStore, Row, as_bool, as_iso, ddl
+from sonar.sqlstore.store import ReadStore, Row, as_bool, as_iso, ddl
 
 USER_DDL = (
     "CREATE TABLE IF NOT EXISTS auth_user (username TEXT PRIMARY KEY, "

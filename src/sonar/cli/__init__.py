@@ -13,9 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from sonar.config import Settings
 
 if TYPE_CHECKING:
-    from sonar.app.application import SonarApplication
-    from sonar.projections.runner import ProjectionRunner
-    from sonar.projections.store import ReadStore
+    from sonar.eventstore.application import SonarApplication
+    from sonar.readmodels.runner import ProjectionRunner
+    from sonar.sqlstore.store import ReadStore
 
 cli = typer.Typer(help="SONAR shared care record.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -23,7 +23,7 @@ cli = typer.Typer(help="SONAR shared care record.", no_args_is_help=True,
 
 def _seed(patients: int) -> None:
     from sonar.bootstrap import build_application  # noqa: PLC0415 - keep `--help` fast
-    from sonar.demo import seed_cohort  # noqa: PLC0415
+    from sonar.cli.demo import seed_cohort  # noqa: PLC0415
 
     application = build_application(Settings())
     with Progress("[progress.description]{task.description}", BarColumn(),
@@ -51,8 +51,8 @@ def serve(
 
     from sonar.api.main import create_app  # noqa: PLC0415
     from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415
+    from sonar.cli.runtime import tune_gc  # noqa: PLC0415
     from sonar.observability import configure_logging  # noqa: PLC0415
-    from sonar.runtime import tune_gc  # noqa: PLC0415
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -104,7 +104,7 @@ def _demo_user(store: ReadStore, url: str) -> None:
 def _missed_appointments(application: SonarApplication, runner: ProjectionRunner,
                          stop: threading.Event, settings: Settings) -> None:
     from sonar.bootstrap import build_dispatcher  # noqa: PLC0415
-    from sonar.integration.missed_appointments import run_forever  # noqa: PLC0415
+    from sonar.notifications.scheduler import run_forever  # noqa: PLC0415
 
     run_forever(application, runner, stop,
                 dispatcher=build_dispatcher(settings, application, runner.store))
@@ -119,7 +119,7 @@ def scheduler(once: Annotated[bool, typer.Option(help="Run one pass and exit.")]
         build_dispatcher,
         build_runner,
     )
-    from sonar.integration.missed_appointments import run_forever, run_once  # noqa: PLC0415
+    from sonar.notifications.scheduler import run_forever, run_once  # noqa: PLC0415
 
     settings = Settings()
     application = build_application(settings)
@@ -137,7 +137,7 @@ def scheduler(once: Annotated[bool, typer.Option(help="Run one pass and exit.")]
 def _checkpoints(application: SonarApplication, store: ReadStore, every: float,
                  stop: threading.Event) -> None:
     """Record a Merkle checkpoint of the log's head periodically (export for auditors)."""
-    from sonar.integration.checkpoints import take_checkpoint  # noqa: PLC0415
+    from sonar.audit.checkpoints import take_checkpoint  # noqa: PLC0415
 
     log = structlog.get_logger("sonar.audit")
     while not stop.wait(every):
@@ -165,7 +165,6 @@ def register_subcommands() -> None:
         relay,
         users,
     )
-    from sonar.cli.kafka import kafka_cli  # noqa: PLC0415
 
     cli.command()(projections.migrate)
     cli.add_typer(projections.projections_cli, name="projections")
@@ -176,9 +175,6 @@ def register_subcommands() -> None:
     cli.command()(relay.relay)
     cli.command()(relay.worker)
     cli.command()(audit.replay)
-    dev_cli = typer.Typer(help="Developer tools.", no_args_is_help=True)
-    dev_cli.add_typer(kafka_cli, name="kafka")
-    cli.add_typer(dev_cli, name="dev")
 
 
 def main() -> None:

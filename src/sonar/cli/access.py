@@ -24,7 +24,7 @@ def access(patient: Annotated[str | None, typer.Option(
            end: Annotated[str | None, typer.Option(
                "--to", help="Last day, inclusive (YYYY-MM-DD).")] = None) -> None:
     """Reads of identifiable data from the access log, oldest first."""
-    from sonar.auth.access_log import AccessLog  # noqa: PLC0415 - keep `--help` fast
+    from sonar.audit.access_log import AccessLog  # noqa: PLC0415 - keep `--help` fast
     from sonar.bootstrap import build_read_store  # noqa: PLC0415
 
     if not patient and not user:

@@ -20,8 +20,8 @@ audit_cli = typer.Typer(help="Tamper evidence: verify the log, take checkpoints.
 def verify(checkpoints: Annotated[Path | None, typer.Option(
         help="Checkpoints exported earlier (JSON); else those stored in SONAR.")] = None) -> None:
     """Check every hash-chain link and checkpoint; exit 1 naming the first broken link."""
+    from sonar.audit import checkpoints as cp  # noqa: PLC0415
     from sonar.bootstrap import build_application, build_read_store  # noqa: PLC0415
-    from sonar.integration import checkpoints as cp  # noqa: PLC0415
 
     settings = Settings()
     app = build_application(settings)
@@ -42,8 +42,8 @@ def verify(checkpoints: Annotated[Path | None, typer.Option(
 def checkpoint(export: Annotated[Path | None, typer.Option(
         help="Also write all checkpoints as JSON here, for a third party.")] = None) -> None:
     """Record a Merkle root of the whole log's head."""
+    from sonar.audit import checkpoints as cp  # noqa: PLC0415
     from sonar.bootstrap import build_application, build_read_store  # noqa: PLC0415
-    from sonar.integration import checkpoints as cp  # noqa: PLC0415
 
     settings = Settings()
     store = build_read_store(settings)
@@ -56,8 +56,8 @@ def checkpoint(export: Annotated[Path | None, typer.Option(
 def replay(patient_id: UUID, as_of: Annotated[datetime, typer.Option(
         "--as-of", help="Recorded time (ISO 8601 with offset).")]) -> None:
     """Print a patient's record exactly as it stood at a recorded time."""
+    from sonar.audit.time_travel import record_as_of  # noqa: PLC0415
     from sonar.bootstrap import build_application  # noqa: PLC0415
-    from sonar.integration.time_travel import record_as_of  # noqa: PLC0415
 
     if as_of.tzinfo is None:
         raise typer.BadParameter("give a time zone offset, e.g. 2026-03-02T09:00:00+00:00")

@@ -29,10 +29,10 @@ def fhir(
         "--out", help="Write the Bundle to this file (default: standard output).")] = None,
 ) -> None:
     """Export one care record as a FHIR R4 collection Bundle (application/fhir+json)."""
-    from sonar.app.errors import PatientNotFound  # noqa: PLC0415 - keep `--help` fast
+    from sonar.adapters.fhir.export import export_bundle  # noqa: PLC0415
     from sonar.bootstrap import build_application  # noqa: PLC0415
     from sonar.config import Settings  # noqa: PLC0415
-    from sonar.integration.fhir_export import export_bundle  # noqa: PLC0415
+    from sonar.eventstore.errors import PatientNotFound  # noqa: PLC0415 - keep `--help` fast
 
     application = build_application(Settings())
     try:
@@ -70,7 +70,7 @@ def ndtms(
     """
     from sonar.bootstrap import build_application  # noqa: PLC0415 - keep `--help` fast
     from sonar.config import Settings  # noqa: PLC0415
-    from sonar.integration.ndtms import (  # noqa: PLC0415
+    from sonar.reports.ndtms import (  # noqa: PLC0415
         COLUMNS,
         REPORT_COLUMNS,
         NdtmsNotConfigured,

@@ -20,7 +20,7 @@ from rich.table import Table
 from sonar.config import Settings
 
 if TYPE_CHECKING:
-    from sonar.projections.runner import ProjectionRunner
+    from sonar.readmodels.runner import ProjectionRunner
 
 projections_cli = typer.Typer(help="Read models: status and rebuild.", no_args_is_help=True)
 console = Console()
@@ -28,7 +28,7 @@ console = Console()
 
 def _runner() -> ProjectionRunner:
     from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415 - fast --help
-    from sonar.runtime import tune_gc  # noqa: PLC0415
+    from sonar.cli.runtime import tune_gc  # noqa: PLC0415
 
     settings = Settings()
     runner = build_runner(settings, build_application(settings))

@@ -23,8 +23,8 @@ from rich.table import Table
 from sonar.config import Settings
 
 if TYPE_CHECKING:
-    from sonar.app.application import SonarApplication
-    from sonar.projections.store import ReadStore
+    from sonar.eventstore.application import SonarApplication
+    from sonar.sqlstore.store import ReadStore
 
 console = Console()
 
@@ -45,7 +45,7 @@ def _stop_on_signals() -> threading.Event:
 def _bootstrap(settings: Settings) -> str:
     if not settings.kafka_bootstrap:
         typer.echo("SONAR_KAFKA_BOOTSTRAP is not set: Kafka is off "
-                   "(try `sonar dev kafka start`).", err=True)
+                   "(try `python -m devtools.kafka start`).", err=True)
         raise typer.Exit(2)
     return settings.kafka_bootstrap
 
@@ -57,8 +57,8 @@ def relay(
     = False,
 ) -> None:
     """Publish every care-record event to Kafka in log order (needs SONAR_KAFKA_BOOTSTRAP)."""
+    from sonar.adapters.kafka.relay import KafkaRelay  # noqa: PLC0415
     from sonar.bootstrap import build_application, build_read_store  # noqa: PLC0415 - fast --help
-    from sonar.integration.kafka_relay import KafkaRelay  # noqa: PLC0415
     from sonar.observability import configure_logging  # noqa: PLC0415
 
     settings = Settings()
@@ -93,8 +93,8 @@ def worker(
         build_read_store,
         build_runner,
     )
+    from sonar.cli.runtime import tune_gc  # noqa: PLC0415
     from sonar.observability import configure_logging  # noqa: PLC0415
-    from sonar.runtime import tune_gc  # noqa: PLC0415
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -121,7 +121,7 @@ def worker(
 
 def _kafka_worker(settings: Settings, application: SonarApplication, store: ReadStore,
                   group: str, interval: float, *, status: bool) -> None:
-    from sonar.integration.kafka_worker import KafkaProjectionWorker  # noqa: PLC0415
+    from sonar.adapters.kafka.worker import KafkaProjectionWorker  # noqa: PLC0415
 
     consumer = KafkaProjectionWorker(application, store, _bootstrap(settings), group_id=group,
                                      replica_cache_size=settings.replica_cache_size)

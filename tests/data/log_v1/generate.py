@@ -14,17 +14,17 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sonar.app import access, reset
-from sonar.app.context import CommandContext
-from sonar.app.record_view import plain, record_view
 from sonar.bootstrap import build_application
+from sonar.cli.demo import seed_cohort
+from sonar.commands import access, reset
+from sonar.commands.context import CommandContext
 from sonar.config import Settings
-from sonar.demo import seed_cohort
 from sonar.domain.attribution import Actor
 from sonar.domain.care_record import CareRecord
 from sonar.domain.identity import Demographics, Identity, NhsNumber
 from sonar.domain.pathway import BriefIntervention, Referral, ReferralOutcome
 from sonar.domain.reset import MedicineSupply, ReleasePlan
+from sonar.readmodels.record_view import plain, record_view
 
 HERE = Path(__file__).parent
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)

@@ -8,9 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
-from sonar.app.errors import DuplicatePatient, IdempotencyKeyReused, PatientNotFound
+from sonar.commands.context import CommandContext
 from sonar.domain import (
     Actor,
     Demographics,
@@ -25,6 +23,8 @@ from sonar.domain import (
     Top,
     TopAnswers,
 )
+from sonar.eventstore.application import SonarApplication
+from sonar.eventstore.errors import DuplicatePatient, IdempotencyKeyReused, PatientNotFound
 from tests.conftest import FakeClock
 
 WORKER = Actor("sms-1", "sms_worker", "HMP Leeds Healthcare", "HMP Leeds")
@@ -108,7 +108,7 @@ def test_an_unknown_patient_is_not_found(memory_app: SonarApplication) -> None:
 
 
 def test_receipts_and_indexes_are_not_patients(memory_app: SonarApplication) -> None:
-    from sonar.app.receipts import NhsNumberIndex  # noqa: PLC0415
+    from sonar.eventstore.receipts import NhsNumberIndex  # noqa: PLC0415
 
     memory_app.register_patient(CTX, Identity(NhsNumber("9434765919")), PERSON)
     with pytest.raises(PatientNotFound):

@@ -11,9 +11,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from sonar.app.application import SonarApplication
-from sonar.app.context import CommandContext
-from sonar.app.errors import ApplicationError
+from sonar.commands.context import CommandContext
 from sonar.domain import (
     Actor,
     Demographics,
@@ -24,6 +22,8 @@ from sonar.domain import (
     RiskAssessment,
 )
 from sonar.domain.review_schedule import REVIEW_ORDER
+from sonar.eventstore.application import SonarApplication
+from sonar.eventstore.errors import ApplicationError
 from tests import strategies as s
 from tests.conftest import FakeClock
 

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from sonar.app.group_commit import GroupCommit
+from sonar.eventstore.group_commit import GroupCommit
 
 
 @dataclass

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from sonar.app.application import SonarApplication
 from sonar.domain import Identity, IllegalStep, Referral, ReferralOutcome, RiskAssessment
+from sonar.eventstore.application import SonarApplication
 from tests.conftest import FakeClock
 from tests.unit.app.test_application import CTX, PERSON
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import given, settings
 
-from sonar.app.record_view import plain
+from sonar.readmodels.record_view import plain
 from tests.unit.app.test_transcoder import VALUES
 
 

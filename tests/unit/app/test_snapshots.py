@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from sonar.app.application import SonarApplication, fold
-from sonar.app.snapshot_codec import SnapshotRefused, SnapshotTranscoder
-from sonar.app.transcoder import ValueTranscoder
+from sonar.cli.runtime import YOUNG_THRESHOLD, tune_gc
 from sonar.domain import VALUE_TYPES, Identity, Referral, ReferralOutcome, RiskAssessment
-from sonar.runtime import YOUNG_THRESHOLD, tune_gc
+from sonar.eventstore.application import SonarApplication, fold
+from sonar.eventstore.snapshot_codec import SnapshotRefused, SnapshotTranscoder
+from sonar.eventstore.transcoder import ValueTranscoder
 from tests.unit.app.test_application import CTX, PERSON
 
 CODEC = SnapshotTranscoder(ValueTranscoder(VALUE_TYPES))

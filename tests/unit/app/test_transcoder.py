@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sonar.app.transcoder import TAG, ValueTranscoder
 from sonar.domain import VALUE_TYPES
 from sonar.domain.sms_episode import EpisodeStatus
+from sonar.eventstore.transcoder import TAG, ValueTranscoder
 from tests import strategies as s
 
 CODEC = ValueTranscoder(VALUE_TYPES)

@@ -18,7 +18,7 @@ from sonar.api.schemas.access import (
     SharingDissentCreate,
 )
 from sonar.api.schemas.common import CommandAccepted
-from sonar.app import access
+from sonar.commands import access
 from sonar.config import Settings
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}", tags=["access"])

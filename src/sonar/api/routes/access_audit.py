@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from sonar.api.errors import ProblemError
 from sonar.api.schemas.common import PlausibleDate
-from sonar.auth.access_log import AccessLog
+from sonar.audit.access_log import AccessLog
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

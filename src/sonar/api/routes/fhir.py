@@ -13,10 +13,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from sonar.adapters.fhir.export import export_bundle
 from sonar.api.deps import AppDep, ContextDep
 from sonar.api.errors import ProblemError
-from sonar.integration.fhir_export import export_bundle
-from sonar.integration.gp_import import GpImportRefused, import_gp_record
+from sonar.commands.gp_import import GpImportRefused, import_gp_record
 
 FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/api/v1/patients/{patient_id}", tags=["fhir"])

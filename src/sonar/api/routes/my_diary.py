@@ -17,9 +17,9 @@ from sonar.api.responses import accepted
 from sonar.api.schemas.common import CommandAccepted
 from sonar.api.schemas.reset import ReminderContactCreate
 from sonar.api.security import get_principal
-from sonar.app import reset
 from sonar.auth.tokens import Principal
-from sonar.projections import diary
+from sonar.commands import reset
+from sonar.readmodels import diary
 
 router = APIRouter(prefix="/api/v1/me", tags=["my diary (ReSet)"])
 

@@ -17,7 +17,7 @@ from sonar.api.deps import AppDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import wants_csv
 from sonar.api.schemas.common import PlausibleDate
-from sonar.integration.ndtms import (
+from sonar.reports.ndtms import (
     COLUMNS,
     NdtmsNotConfigured,
     Period,

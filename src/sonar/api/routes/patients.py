@@ -12,8 +12,8 @@ from sonar.api.errors import ProblemError
 from sonar.api.responses import accepted
 from sonar.api.schemas.common import CommandAccepted
 from sonar.api.schemas.patients import EnteredInErrorCreate, NhsNumberTrace, PatientCreate
-from sonar.app.record_view import record_view
 from sonar.domain.identity import NhsNumber
+from sonar.readmodels.record_view import record_view
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 

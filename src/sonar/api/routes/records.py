@@ -12,10 +12,10 @@ from sonar.api.deps import ActorDep, AppDep, ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import page
 from sonar.api.schemas.common import PlausibleDate, PlausibleMoment
-from sonar.app.application import SonarApplication
+from sonar.audit.time_travel import record_as_of
 from sonar.domain.attribution import CLINICAL_TZ, Actor
-from sonar.integration.time_travel import record_as_of
-from sonar.projections import record, timeline
+from sonar.eventstore.application import SonarApplication
+from sonar.readmodels import record, timeline
 
 router = APIRouter(prefix="/api/v1/patients", tags=["records"])
 Limit = Annotated[int, Query(ge=1, le=500)]

@@ -18,13 +18,13 @@ from sonar.api.schemas.reset import (
     ReleasePlanCreate,
     ReminderContactCreate,
 )
-from sonar.app import reset
-from sonar.integration.release_summary import (
+from sonar.commands import reset
+from sonar.readmodels import diary
+from sonar.reports.release_summary import (
     release_summary,
     release_summary_html,
     release_summary_pdf,
 )
-from sonar.projections import diary
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}", tags=["release (ReSet)"])
 AppointmentId = Annotated[str, Path(max_length=40, pattern="^[0-9a-f]+$")]

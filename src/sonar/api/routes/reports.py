@@ -11,7 +11,7 @@ from sonar.api.deps import ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import csv_response, page, wants_csv
 from sonar.api.schemas.common import PlausibleDate
-from sonar.projections import caseload, continuity, outcomes
+from sonar.readmodels import caseload, continuity, outcomes
 
 router = APIRouter(prefix="/api/v1", tags=["caseloads and reports"])
 Site = Annotated[str | None, Query(max_length=100)]

@@ -1,0 +1,1 @@
+"""What an auditor relies on: the access log, chain verification, checkpoints, time travel."""

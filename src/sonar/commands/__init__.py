@@ -1,0 +1,2 @@
+"""Commands: one declared type per clinical step, and the one pipeline that runs them
+(attribution, access decision, idempotency, concurrency retry, save)."""

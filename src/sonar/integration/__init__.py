@@ -1,1 +1,0 @@
-"""Integration with the outside world: Kafka, notifications, FHIR, NDTMS."""

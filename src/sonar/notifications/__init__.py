@@ -1,0 +1,1 @@
+"""Missed-appointment and reminder notifications: the scheduler, the outbox and its channels."""

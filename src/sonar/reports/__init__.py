@@ -1,0 +1,1 @@
+"""National and clinical reports: the NDTMS return and the release summary."""
