@@ -21,13 +21,24 @@ import psycopg
 
 from sonar.bootstrap import build_application
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison
+from sonar.commands.pathway import (
+    AssessDualDiagnosis,
+    AssessRisk,
+    RecordBriefIntervention,
+    RecordReferralOutcome,
+    RecordTop,
+    ReferToSms,
+    ReviseCarePlan,
+)
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.config import Settings
 from sonar.domain import Actor, Attribution, Demographics, Identity
 from sonar.domain.care_record import CareRecord
 from sonar.domain.identity import PrisonNumber
 from sonar.domain.pathway import (
     BriefIntervention,
-    CarePlan,
     DualDiagnosis,
     Referral,
     ReferralOutcome,
@@ -222,11 +233,15 @@ def context(worker: int = 1) -> CommandContext:
 
 def open_patient(app: SonarApplication, ctx: CommandContext, n: int) -> uuid.UUID:
     """Register, receive into prison, refer and accept: an open SMS episode (4 commands)."""
-    pid = app.register_patient(ctx, Identity(), Demographics(
-        "Bench", f"Person{n}", date(1980, 1, 1 + n % 28), "male")).patient_id
-    app.receive_into_prison(ctx, pid, SITE, None)
-    app.refer_to_sms(ctx, pid, Referral("self", ("heroin", "crack"), "never", False))
-    app.record_referral_outcome(ctx, pid, 1, ReferralOutcome("accepted"))
+    pid = CommandBus(app).handle(ctx, RegisterPatient(
+        given_name="Bench", family_name=f"Person{n}", date_of_birth=date(1980, 1, 1 + n % 28),
+        sex="male")).patient_id
+    CommandBus(app).handle(ctx, ReceiveIntoPrison(patient_id=pid, establishment=SITE))
+    CommandBus(app).handle(ctx, ReferToSms(
+        patient_id=pid, source="self", substances=["heroin", "crack"], injecting_status="never",
+        previously_treated=False))
+    CommandBus(app).handle(ctx, RecordReferralOutcome(
+        patient_id=pid, episode=1, outcome="accepted"))
     return pid
 
 
@@ -241,19 +256,23 @@ def sonar_command(app: SonarApplication, ctx: CommandContext, pid: uuid.UUID, i:
     """One clinical command from a fixed mix (risk, TOP, dual diagnosis, BI, care plan)."""
     kind = i % 5
     if kind == 0:
-        return app.assess_risk(ctx, pid, 1, RiskAssessment(
-            ("low", "medium", "high")[i % 3], ("overdose", "opiate_withdrawal"))).position
+        return CommandBus(app).handle(ctx, AssessRisk(
+            patient_id=pid, episode=1, level=("low", "medium", "high")[i % 3],
+            risks=["overdose", "opiate_withdrawal"])).position
     if kind == 1:
-        return app.record_top(ctx, pid, 1, Top("review", TopAnswers(dict(TOP_ANSWERS)))
-                              ).position
+        return CommandBus(app).handle(ctx, RecordTop(
+            patient_id=pid, episode=1, stage="review", answers=dict(TOP_ANSWERS))).position
     if kind == 2:
-        return app.assess_dual_diagnosis(ctx, pid, 1, DualDiagnosis("no")).position
+        return CommandBus(app).handle(ctx, AssessDualDiagnosis(
+            patient_id=pid, episode=1, status="no")).position
     if kind == 3:
-        return app.record_brief_intervention(ctx, pid, 1, BriefIntervention(
-            "alcohol_brief_advice", "completed")).position
-    return app.revise_care_plan(ctx, pid, 1, CarePlan(
-        ("Stabilise", "Reduce illicit use"), ("304681000000107",), "bench-sms-1",
-        date.today() + timedelta(days=28))).position
+        return CommandBus(app).handle(ctx, RecordBriefIntervention(
+            patient_id=pid, episode=1, intervention="alcohol_brief_advice",
+            outcome="completed")).position
+    return CommandBus(app).handle(ctx, ReviseCarePlan(
+        patient_id=pid, episode=1, goals=["Stabilise", "Reduce illicit use"],
+        interventions=["304681000000107"], named_worker="bench-sms-1",
+        next_review_date=date.today() + timedelta(days=28))).position
 
 
 # --- a log written fast, still through the application (domain + mapper + hash chain) --------

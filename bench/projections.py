@@ -24,8 +24,12 @@ import psycopg
 from sonar.bootstrap import build_application, build_read_store, build_runner
 from sonar.cli.demo import seed_cohort
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison
+from sonar.commands.pathway import AssessRisk, ReferToSms
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.config import Settings
-from sonar.domain import Actor, Demographics, Identity, Referral, RiskAssessment
+from sonar.domain import Actor
 
 
 def _database_url() -> str:
@@ -79,15 +83,19 @@ def main() -> None:
         runner.start()
         ctx = CommandContext(actor=Actor("bench", "sms_worker", "Bench", "HMP Leeds"),
                              correlation_id="bench")
-        pid = app.register_patient(ctx, Identity(), Demographics(
-            "Bench", "Person", date(1980, 1, 1), "male")).patient_id
-        app.receive_into_prison(ctx, pid, "HMP Leeds", None)
-        app.refer_to_sms(ctx, pid, Referral("self", ("alcohol",), "never", False))
+        pid = CommandBus(app).handle(ctx, RegisterPatient(
+            given_name="Bench", family_name="Person", date_of_birth=date(1980, 1, 1),
+            sex="male")).patient_id
+        CommandBus(app).handle(ctx, ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
+        CommandBus(app).handle(ctx, ReferToSms(
+            patient_id=pid, source="self", substances=["alcohol"], injecting_status="never",
+            previously_treated=False))
         lags: list[float] = []
         interval = 1 / args.rate
         for _ in range(args.lag_commands):
             tick = time.perf_counter()
-            result = app.assess_risk(ctx, pid, 1, RiskAssessment("low", ()))
+            result = CommandBus(app).handle(ctx, AssessRisk(
+                patient_id=pid, episode=1, level="low", risks=[]))
             acknowledged = time.perf_counter()
             runner.wait_for(result.position, timeout=5.0)
             lags.append((time.perf_counter() - acknowledged) * 1000)

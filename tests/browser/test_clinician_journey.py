@@ -89,6 +89,7 @@ def test_a_clinician_receives_refers_scores_and_sees_the_5_day_review_due(
     page.get_by_label("Referral source").select_option("reception_screen")
     page.get_by_label("Heroin / illicit opioids").check()
     page.get_by_label("Injecting status").select_option("currently")
+    page.get_by_label("Previously treated for substance misuse").select_option("no")
     page.get_by_role("button", name="Refer").click()
     expect(page.get_by_role("status")).to_contain_text("Referral recorded")
 
@@ -129,7 +130,7 @@ def test_the_top_form_works_by_keyboard_alone(browser: Browser, server: Server,
                                               artifacts: Path) -> None:
     patient_id = _accepted_patient(server)
     page = _signed_in(browser, server)
-    page.goto(f"/ui/patients/{patient_id}/episodes/1/top")
+    page.goto(f"/ui/patients/{patient_id}/episodes/1/record-top")
 
     def focused() -> str:
         return str(page.evaluate("document.activeElement && document.activeElement.id"))
@@ -163,7 +164,7 @@ def test_pages_have_no_serious_accessibility_violations(
     patient_id = _accepted_patient(server)
     page = _signed_in(browser, server)
     if where == "top-refused":
-        page.goto(f"/ui/patients/{patient_id}/episodes/1/top")
+        page.goto(f"/ui/patients/{patient_id}/episodes/1/record-top")
         page.get_by_label("Psychological health (0 poor - 20 good)").fill("25")
         page.get_by_role("button", name="Save TOP").click()
         expect(page.get_by_role("alert")).to_be_visible()

@@ -81,10 +81,10 @@ def test_newer_pages_have_no_serious_accessibility_violations(
     page = _signed_in(browser, server)
     found: dict[str, Any] = {}
     for name, path, submit in (
-            ("release-plan-refused", f"/ui/patients/{patient_id}/release-plan",
+            ("release-plan-refused", f"/ui/patients/{patient_id}/plan-release",
              "Save release plan"),
-            ("reception-screen", f"/ui/patients/{patient_id}/reception-screen", None),
-            ("risk-assessment", f"/ui/patients/{patient_id}/episodes/1/risk-assessment", None),
+            ("record-reception-screen", f"/ui/patients/{patient_id}/record-reception-screen", None),
+            ("assess-risk", f"/ui/patients/{patient_id}/episodes/1/assess-risk", None),
             ("timeline-filtered", f"/ui/patients/{patient_id}?kind=treatment&from=2026-13-01",
              None),
             ("workforce", "/ui/reports/workforce", None),

@@ -18,10 +18,11 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from sonar.api.policy import ACTIONS, RIGHTS, ROUTES, allows, rule_for
+from sonar.api.policy import ROUTES, rule_for
 from sonar.auth.tokens import TokenService
 from sonar.auth.users import User
 from sonar.domain import codes
+from sonar.domain.access import ACTIONS, RIGHTS, allows
 from tests.conftest import FakeClock
 from tests.e2e.auth_helpers import (
     ROLES,

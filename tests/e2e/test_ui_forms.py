@@ -106,37 +106,37 @@ def saved(ui: Ui, response: Any, pid: str, slug: str) -> str:
 
 
 STEPS_SAVED = [
-    ("reception-screen", "", {
+    ("record-reception-screen", "", {
         "physical_health_concern": "no", "alcohol_use": "yes", "substance_use": "yes",
         "withdrawal_symptoms": "yes", "mental_health_concern": "no", "self_harm_risk": "no",
         "acct_opened": "no", "medicines": "Methadone 1mg/ml 60ml daily\nMirtazapine 15mg",
         "next_dose_due": "2026-03-02T18:00", "refer_to_sms": "yes"},
      "ReceptionScreenRecorded", "Reception health screen recorded"),
-    ("dual-diagnosis", "episodes/1/", {"status": "yes", "mental_health_service": "In-reach"},
+    ("assess-dual-diagnosis", "episodes/1/", {"status": "yes", "mental_health_service": "In-reach"},
      "DualDiagnosisAssessed", "Dual diagnosis recorded"),
-    ("risk-assessment", "episodes/1/", {"level": "high", "risks": ["overdose", "violence"]},
+    ("assess-risk", "episodes/1/", {"level": "high", "risks": ["overdose", "violence"]},
      "RiskAssessed", "Risk assessment recorded"),
-    ("caseload-assignment", "episodes/1/", {"worker_id": "sms-2", "site": "HMP Leeds"},
+    ("assign-caseload", "episodes/1/", {"worker_id": "sms-2", "site": "HMP Leeds"},
      "CaseloadAssigned", "Caseload assigned"),
-    ("brief-intervention", "episodes/1/", {"intervention": "overdose_awareness",
+    ("record-brief-intervention", "episodes/1/", {"intervention": "overdose_awareness",
                                            "outcome": "completed"},
      "BriefInterventionRecorded", "Brief intervention recorded"),
-    ("care-plan", "episodes/1/", {
+    ("revise-care-plan", "episodes/1/", {
         "goals": "Stop using on top of script\nRegister with a GP before release",
         "interventions": ["304681000000107", "harm_reduction"], "named_worker": "sms-1",
         "next_review_date": _IN_4_WEEKS}, "CarePlanRevised", "Care plan saved"),
-    ("release-plan", "", {
+    ("plan-release", "", {
         "expected_release_date": _IN_4_WEEKS, "release_area": "Leeds",
         "gp_registered": "yes", "gp_practice": "Park Road Surgery",
         "community_treatment_referral": "yes", "community_service": "Forward Leeds",
         "reconnect_referral": "no", "medicines": "Mirtazapine 15mg, 14\nNaproxen 250mg, 7",
         "ost_bridging": "yes", "naloxone_supplied": "yes"}, "ReleasePlanned",
      "Release plan recorded"),
-    ("appointment", "", {"kind": "drug_alcohol_service", "agency": "Forward Leeds",
+    ("book-appointment", "", {"kind": "drug_alcohol_service", "agency": "Forward Leeds",
                          "starts_at": _ON_RELEASE, "ends_at": _ON_RELEASE.replace("T10", "T11"),
                          "place": "Forward Leeds, 55 Call Lane"},
      "AppointmentBooked", "Appointment booked"),
-    ("discharge", "episodes/1/", {"exit_reason": "transferred_in_custody",
+    ("discharge-episode", "episodes/1/", {"exit_reason": "transferred_in_custody",
                                   "destination": "HMP Hull"}, "Discharged", "Episode discharged"),
 ]
 
@@ -154,13 +154,13 @@ def test_each_step_form_saves_through_the_api(ui: Ui, pid: str, slug: str, under
 
 def test_lists_reach_the_api_as_lists(ui: Ui, pid: str) -> None:
     plan = dict(STEPS_SAVED[6][2])
-    saved(ui, ui.submit(f"/ui/patients/{pid}/release-plan", plan), pid, "release-plan")
+    saved(ui, ui.submit(f"/ui/patients/{pid}/plan-release", plan), pid, "plan-release")
     (entry,) = ui.events(pid, "ReleasePlanned")
     assert entry["payload"]["plan"]["medicines"] == [{"name": "Mirtazapine 15mg", "days": 14},
                                                      {"name": "Naproxen 250mg", "days": 7}]
     screen = dict(STEPS_SAVED[0][2])
-    saved(ui, ui.submit(f"/ui/patients/{pid}/reception-screen", screen), pid,
-          "reception-screen")
+    saved(ui, ui.submit(f"/ui/patients/{pid}/record-reception-screen", screen), pid,
+          "record-reception-screen")
     (entry,) = ui.events(pid, "ReceptionScreenRecorded")
     assert entry["payload"]["screen"]["medicines"] == ["Methadone 1mg/ml 60ml daily",
                                                        "Mirtazapine 15mg"]
@@ -168,27 +168,28 @@ def test_lists_reach_the_api_as_lists(ui: Ui, pid: str) -> None:
 
 
 REFUSED = [
-    ("risk-assessment", "episodes/1/", {"level": "high", "risks": ["violence"],
+    ("assess-risk", "episodes/1/", {"level": "high", "risks": ["violence"],
                                         "acct_open": "yes"}, "risks", "RiskAssessed"),
-    ("risk-assessment", "episodes/1/", {"level": "extreme", "risks": ["overdose"]}, "level",
+    ("assess-risk", "episodes/1/", {"level": "extreme", "risks": ["overdose"]}, "level",
      "RiskAssessed"),
-    ("care-plan", "episodes/1/", {"goals": "", "named_worker": "sms-1",
+    ("revise-care-plan", "episodes/1/", {"goals": "", "named_worker": "sms-1",
                                   "next_review_date": _IN_4_WEEKS}, "goals", "CarePlanRevised"),
-    ("release-plan", "", {**STEPS_SAVED[6][2], "medicines": "Mirtazapine 15mg, 40"},
+    ("plan-release", "", {**STEPS_SAVED[6][2], "medicines": "Mirtazapine 15mg, 40"},
      "medicines", "ReleasePlanned"),
-    ("release-plan", "", {**STEPS_SAVED[6][2], "gp_practice": ""}, "gp_practice",
+    ("plan-release", "", {**STEPS_SAVED[6][2], "gp_practice": ""}, "gp_practice",
      "ReleasePlanned"),
-    ("reception-screen", "", {**STEPS_SAVED[0][2], "acct_opened": ""}, "acct_opened",
+    ("record-reception-screen", "", {**STEPS_SAVED[0][2], "acct_opened": ""}, "acct_opened",
      "ReceptionScreenRecorded"),
-    ("dual-diagnosis", "episodes/1/", {"status": "maybe"}, "status", "DualDiagnosisAssessed"),
-    ("brief-intervention", "episodes/1/", {"intervention": "overdose_awareness"}, "outcome",
+    ("assess-dual-diagnosis", "episodes/1/", {"status": "maybe"}, "status",
+     "DualDiagnosisAssessed"),
+    ("record-brief-intervention", "episodes/1/", {"intervention": "overdose_awareness"}, "outcome",
      "BriefInterventionRecorded"),
-    ("caseload-assignment", "episodes/1/", {"worker_id": "x" * 101, "site": "HMP Leeds"},
+    ("assign-caseload", "episodes/1/", {"worker_id": "x" * 101, "site": "HMP Leeds"},
      "worker_id", "CaseloadAssigned"),
-    ("discharge", "episodes/1/", {"exit_reason": "escaped"}, "exit_reason", "Discharged"),
-    ("appointment", "", {**STEPS_SAVED[7][2], "ends_at": _ON_RELEASE.replace("T10", "T09")},
+    ("discharge-episode", "episodes/1/", {"exit_reason": "escaped"}, "exit_reason", "Discharged"),
+    ("book-appointment", "", {**STEPS_SAVED[7][2], "ends_at": _ON_RELEASE.replace("T10", "T09")},
      "ends_at", "AppointmentBooked"),
-    ("appointment", "", {**STEPS_SAVED[7][2], "starts_at": "tomorrow"}, "starts_at",
+    ("book-appointment", "", {**STEPS_SAVED[7][2], "starts_at": "tomorrow"}, "starts_at",
      "AppointmentBooked"),
 ]
 
@@ -209,12 +210,12 @@ def test_a_bad_value_is_shown_beside_its_field_and_nothing_is_saved(
 
 def test_the_release_plan_names_the_line_of_a_bad_medicine(ui: Ui, pid: str) -> None:
     fields = {**STEPS_SAVED[6][2], "medicines": "Mirtazapine 15mg, 14\nNaproxen 250mg, 40"}
-    page = ui.submit(f"/ui/patients/{pid}/release-plan", fields).text
+    page = ui.submit(f"/ui/patients/{pid}/plan-release", fields).text
     assert re.search(r'id="f-medicines-error"[^>]*>.*Line 2: ', page)
 
 
 def test_the_caseload_form_starts_with_the_clinician_and_their_site(ui: Ui, pid: str) -> None:
-    page = ui.client.get(f"/ui/patients/{pid}/episodes/1/caseload-assignment").text
+    page = ui.client.get(f"/ui/patients/{pid}/episodes/1/assign-caseload").text
     assert 'name="worker_id" aria-describedby="f-worker_id-hint"' in page
     assert f'value="{SMS_WORKER.username}"' in page
     assert f'value="{SMS_WORKER.site}"' in page
@@ -222,10 +223,11 @@ def test_the_caseload_form_starts_with_the_clinician_and_their_site(ui: Ui, pid:
 
 def test_the_record_links_every_step_of_the_current_episode(ui: Ui, pid: str) -> None:
     page = ui.page(f"/ui/patients/{pid}")
-    for slug in ("dual-diagnosis", "risk-assessment", "caseload-assignment",
-                 "brief-intervention", "top", "review", "care-plan", "discharge"):
+    for slug in ("assess-dual-diagnosis", "assess-risk", "assign-caseload",
+                 "record-brief-intervention", "record-top", "record-review", "revise-care-plan",
+                 "discharge-episode"):
         assert f'href="/ui/patients/{pid}/episodes/1/{slug}' in page
-    for slug in ("reception-screen", "release-plan", "appointment"):
+    for slug in ("record-reception-screen", "plan-release", "book-appointment"):
         assert f'href="/ui/patients/{pid}/{slug}"' in page
 
 
@@ -233,7 +235,7 @@ def test_the_record_links_every_step_of_the_current_episode(ui: Ui, pid: str) ->
 def test_a_post_without_the_sessions_token_is_403_and_saves_nothing(
         ui: Ui, pid: str, token: str | None) -> None:
     fields = {"status": "yes", **({"csrf_token": token} if token else {})}
-    response = ui.client.post(f"/ui/patients/{pid}/episodes/1/dual-diagnosis", data=fields,
+    response = ui.client.post(f"/ui/patients/{pid}/episodes/1/assess-dual-diagnosis", data=fields,
                               follow_redirects=False)
     assert response.status_code == 403
     assert "Nothing was saved" in response.text
@@ -244,7 +246,7 @@ def test_another_sessions_token_does_not_work(ui: Ui, pid: str) -> None:
     stale = ui.token()
     add_user(ui.client.app, SMS_WORKER)  # type: ignore[arg-type]
     ui_signed_in(ui.client, SMS_WORKER.username)  # a new session, a new token
-    response = ui.client.post(f"/ui/patients/{pid}/episodes/1/dual-diagnosis",
+    response = ui.client.post(f"/ui/patients/{pid}/episodes/1/assess-dual-diagnosis",
                               data={"status": "yes", "csrf_token": stale},
                               follow_redirects=False)
     assert response.status_code == 403

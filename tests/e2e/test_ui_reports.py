@@ -55,7 +55,7 @@ def test_a_patients_top_trajectory_is_a_line_chart_with_its_figures(ui: Ui, pid:
     for stage, answers in (("start", {"opiates_days": 28, "crack_days": 12,
                                       "psychological_health": 6}),
                            ("review", {"opiates_days": 10, "psychological_health": 11})):
-        response = ui.submit(f"/ui/patients/{pid}/episodes/1/top", {
+        response = ui.submit(f"/ui/patients/{pid}/episodes/1/record-top", {
             "stage": stage, **{k: str(v) for k, v in answers.items()}})
         assert response.status_code == 303, response.text
     page = ui.page(f"/ui/reports/top-trajectory/{pid}")

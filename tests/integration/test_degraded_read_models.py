@@ -17,8 +17,11 @@ import pytest
 
 from sonar.bootstrap import build_application, build_read_store, build_runner
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.config import Settings
-from sonar.domain import Actor, Attribution, CareRecord, Demographics, Identity
+from sonar.domain import Actor, Attribution, CareRecord
 from sonar.domain.reset import Appointment
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels.base import Change, Tables
@@ -34,9 +37,10 @@ LEEDS = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP L
 
 
 def person(app: SonarApplication, n: int) -> Any:
-    pid = app.register_patient(LEEDS, Identity(), Demographics(
-        "Test", f"Person{n}", datetime(1985, 1, n, tzinfo=UTC).date(), "male")).patient_id
-    app.receive_into_prison(LEEDS, pid, "HMP Leeds", None)
+    pid = CommandBus(app).handle(LEEDS, RegisterPatient(
+        given_name="Test", family_name=f"Person{n}",
+        date_of_birth=datetime(1985, 1, n, tzinfo=UTC).date(), sex="male")).patient_id
+    CommandBus(app).handle(LEEDS, ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
     return pid
 
 

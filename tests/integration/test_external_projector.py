@@ -18,8 +18,11 @@ import pytest
 from sonar.auth.users import UserDirectory
 from sonar.bootstrap import build_application, build_read_store, build_runner
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison, Transfer
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.config import Settings
-from sonar.domain import Actor, Demographics, Identity
+from sonar.domain import Actor
 from sonar.readmodels.record import get_record
 from tests.e2e.auth_helpers import PASSWORD, SECRET, SMS_WORKER
 
@@ -43,13 +46,16 @@ def test_a_worker_process_keeps_the_read_models_and_is_woken_by_each_commit(
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert runner.wait_for(0, timeout=30)
-        pid = app.register_patient(CTX, Identity(), Demographics(
-            "Ext", "Worker", date(1990, 2, 2), "female")).patient_id
+        pid = CommandBus(app).handle(CTX, RegisterPatient(
+            given_name="Ext", family_name="Worker", date_of_birth=date(1990, 2, 2),
+            sex="female")).patient_id
         for establishment in ("HMP Leeds", "HMP Hull"):  # each commit wakes the worker
             if establishment == "HMP Leeds":
-                position = app.receive_into_prison(CTX, pid, establishment, None).position
+                position = CommandBus(app).handle(CTX, ReceiveIntoPrison(
+                    patient_id=pid, establishment=establishment)).position
             else:
-                position = app.transfer(CTX, pid, establishment).position
+                position = CommandBus(app).handle(CTX, Transfer(
+                    patient_id=pid, to_establishment=establishment)).position
             assert runner.wait_for(position, timeout=20), "the worker was not woken"
             row = get_record(runner.store, str(pid), date(2026, 3, 2))
             assert row is not None

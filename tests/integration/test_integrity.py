@@ -17,8 +17,12 @@ from sonar.audit.time_travel import record_as_of
 from sonar.bootstrap import build_application, build_read_store
 from sonar.cli import cli, register_subcommands
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison, Transfer
+from sonar.commands.pathway import AssessRisk, RecordReferralOutcome, ReferToSms
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import MarkEnteredInError, RegisterPatient
 from sonar.config import Settings
-from sonar.domain import Actor, Demographics, Identity, Referral, ReferralOutcome, RiskAssessment
+from sonar.domain import Actor
 from sonar.eventstore.application import SonarApplication
 from tests.conftest import FakeClock
 
@@ -29,10 +33,11 @@ CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Lee
 def seed(app: SonarApplication, clock: FakeClock, people: int = 3) -> list[Any]:
     ids = []
     for n in range(people):
-        pid = app.register_patient(CTX, Identity(), Demographics(
-            "Ada", f"Test{n}", date(1980, 1, 1 + n), "female")).patient_id
-        app.receive_into_prison(CTX, pid, "HMP Leeds", None)
-        app.transfer(CTX, pid, "HMP Hull")
+        pid = CommandBus(app).handle(CTX, RegisterPatient(
+            given_name="Ada", family_name=f"Test{n}", date_of_birth=date(1980, 1, 1 + n),
+            sex="female")).patient_id
+        CommandBus(app).handle(CTX, ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
+        CommandBus(app).handle(CTX, Transfer(patient_id=pid, to_establishment="HMP Hull"))
         clock.advance(minutes=5)
         ids.append(pid)
     return ids
@@ -178,14 +183,19 @@ def test_time_travel_shows_an_entry_as_it_stood_before_it_was_marked_in_error(
         store_settings: Settings, clock: FakeClock) -> None:
     app = build_application(store_settings, clock)
     pid = seed(app, clock, people=1)[0]
-    app.refer_to_sms(CTX, pid, Referral("self", ("heroin",), "never", False))
-    app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted"))
+    CommandBus(app).handle(CTX, ReferToSms(
+        patient_id=pid, source="self", substances=["heroin"], injecting_status="never",
+        previously_treated=False))
+    CommandBus(app).handle(CTX, RecordReferralOutcome(
+        patient_id=pid, episode=1, outcome="accepted"))
     clock.advance(hours=1)
-    app.assess_risk(CTX, pid, 1, RiskAssessment("high", ("overdose",)))
+    CommandBus(app).handle(CTX, AssessRisk(
+        patient_id=pid, episode=1, level="high", risks=["overdose"]))
     before_correction = clock.now + timedelta(minutes=1)
     clock.advance(hours=1)
     risk_version = app.get_record(pid).version
-    app.mark_entered_in_error(CTX, pid, risk_version, "Wrong patient")
+    CommandBus(app).handle(CTX, MarkEnteredInError(
+        patient_id=pid, entry_version=risk_version, reason="Wrong patient"))
     then = record_as_of(app, pid, before_correction)
     assert then is not None
     assert then["risk_level"] == "high"

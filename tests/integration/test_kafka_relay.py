@@ -29,9 +29,12 @@ from sonar.adapters.kafka.relay import KafkaRelay
 from sonar.adapters.kafka.worker import KafkaProjectionWorker
 from sonar.bootstrap import build_application, build_read_store
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison, ReleaseFromPrison, Transfer
+from sonar.commands.pathway import AssessRisk, RecordReferralOutcome, ReferToSms
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.config import Settings
-from sonar.domain import Actor, Demographics, Identity, Referral, ReferralOutcome
-from sonar.domain.pathway import RiskAssessment
+from sonar.domain import Actor
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels.registry import all_projections
 from sonar.readmodels.runner import ProjectionRunner
@@ -51,11 +54,12 @@ def register(app: SonarApplication, clock: FakeClock, patients: int) -> list[UUI
     pids = []
     for n in range(patients):
         clock.advance(minutes=1)
-        pids.append(app.register_patient(CTX, Identity(), Demographics(
-            "Test", f"Person{n}", date(1980, 1, 1 + n % 28), "male")).patient_id)
+        pids.append(CommandBus(app).handle(CTX, RegisterPatient(
+            given_name="Test", family_name=f"Person{n}", date_of_birth=date(1980, 1, 1 + n % 28),
+            sex="male")).patient_id)
     for pid in pids:
         clock.advance(minutes=1)
-        app.receive_into_prison(CTX, pid, PRISONS[0], None)
+        CommandBus(app).handle(CTX, ReceiveIntoPrison(patient_id=pid, establishment=PRISONS[0]))
     return pids
 
 
@@ -65,16 +69,25 @@ def transfers(app: SonarApplication, clock: FakeClock, pids: list[UUID], rounds:
     for round_number in range(start, start + rounds):
         for pid in pids:
             clock.advance(minutes=1)
-            app.transfer(CTX, pid, PRISONS[(round_number + 1) % 2])
+            CommandBus(app).handle(CTX, Transfer(
+                patient_id=pid, to_establishment=PRISONS[(round_number + 1) % 2]))
 
 
 def high_risk_release(app: SonarApplication, clock: FakeClock, pid: UUID) -> None:
     """Raises both alerts SONAR emits: high risk in an active episode, then its release."""
     for step in (
-        lambda: app.refer_to_sms(CTX, pid, Referral("self", ("heroin",), "never", False)),
-        lambda: app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted")),
-        lambda: app.assess_risk(CTX, pid, 1, RiskAssessment("high", ("overdose",))),
-        lambda: app.release_from_prison(CTX, pid, "licence", "Leeds"),
+        lambda: CommandBus(app).handle(CTX,
+                                       ReferToSms(patient_id=pid, source="self",
+                                                  substances=["heroin"], injecting_status="never",
+                                                  previously_treated=False)),
+        lambda: CommandBus(app).handle(CTX, RecordReferralOutcome(
+            patient_id=pid, episode=1, outcome="accepted")),
+        lambda: CommandBus(app).handle(CTX,
+                                       AssessRisk(patient_id=pid, episode=1, level="high",
+                                                  risks=["overdose"])),
+        lambda: CommandBus(app).handle(CTX,
+                                       ReleaseFromPrison(patient_id=pid, release_type="licence",
+                                                         destination_area="Leeds")),
     ):
         clock.advance(minutes=1)
         step()

@@ -25,19 +25,23 @@ from sonar.api.main import create_app
 from sonar.api.routes import ndtms as ndtms_routes
 from sonar.bootstrap import build_application, build_runner
 from sonar.cli.export import export_cli
-from sonar.commands.context import CommandContext
+from sonar.commands.base import Command
+from sonar.commands.context import CommandContext, CommandResult
+from sonar.commands.journey import ReceiveIntoPrison, ReleaseFromPrison
+from sonar.commands.pathway import (
+    AssessDualDiagnosis,
+    AssignCaseload,
+    DischargeEpisode,
+    RecordReferralOutcome,
+    RecordTop,
+    ReferToSms,
+    ReviseCarePlan,
+)
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import MarkEnteredInError, RegisterPatient
 from sonar.config import Settings
 from sonar.domain import (
     Actor,
-    CarePlan,
-    Demographics,
-    Discharge,
-    DualDiagnosis,
-    Identity,
-    Referral,
-    ReferralOutcome,
-    Top,
-    TopAnswers,
 )
 from sonar.eventstore.application import SonarApplication
 from sonar.reports.ndtms import (
@@ -58,10 +62,11 @@ FEBRUARY = Period(date(2026, 2, 1), date(2026, 2, 28))
 WORKER = Actor("sms-1", "sms_worker", "HMP Leeds Healthcare", "HMP Leeds")
 
 
-def at(moment: str) -> CommandContext:
-    """A command context at a clinical time (UTC), e.g. "2026-01-10 14:00"."""
+def at(app: SonarApplication, moment: str, command: Command) -> CommandResult:
+    """Run ``command`` as the worker at a clinical time (UTC), e.g. "2026-01-10 14:00"."""
     when = datetime.fromisoformat(moment).replace(tzinfo=UTC)
-    return CommandContext(actor=WORKER, correlation_id="ndtms-test", occurred_at=when)
+    return CommandBus(app).handle(CommandContext(actor=WORKER, correlation_id="ndtms-test"),
+                                  command.model_copy(update={"occurred_at": when}))
 
 
 def ref(patient_id: UUID) -> str:
@@ -81,68 +86,87 @@ class Cohort:
 
 
 def register(app: SonarApplication, given: str, born: date, sex: str) -> UUID:
-    return app.register_patient(at("2025-01-01 09:00"), Identity(),
-                                Demographics(given, "Test", born, sex)).patient_id
+    return at(app, "2025-01-01 09:00", RegisterPatient(
+        given_name=given, family_name="Test", date_of_birth=born, sex=sex)).patient_id
 
 
 def accept(app: SonarApplication, pid: UUID, when: str, episode: int = 1) -> None:
-    app.record_referral_outcome(at(when), pid, episode, ReferralOutcome("accepted"))
+    at(app, when, RecordReferralOutcome(patient_id=pid, episode=episode, outcome="accepted"))
 
 
 def write_cohort(app: SonarApplication) -> Cohort:
     alex = register(app, "Alex", date(1988, 4, 12), "male")
-    app.receive_into_prison(at("2026-01-10 10:00"), alex, "HMP Leeds", None)
-    app.refer_to_sms(at("2026-01-10 14:00"), alex, Referral(
-        "reception_screen", ("heroin", "crack", "benzodiazepines"), "previously", True))
+    at(app, "2026-01-10 10:00", ReceiveIntoPrison(patient_id=alex, establishment="HMP Leeds"))
+    at(app, "2026-01-10 14:00",
+       ReferToSms(patient_id=alex, source="reception_screen",
+                  substances=["heroin", "crack", "benzodiazepines"], injecting_status="previously",
+                  previously_treated=True))
     accept(app, alex, "2026-01-11 09:00")
-    app.assess_dual_diagnosis(at("2026-01-12 10:00"), alex, 1, DualDiagnosis("yes"))
-    app.record_top(at("2026-01-12 11:00"), alex, 1, Top("start", TopAnswers({
+    at(app, "2026-01-12 10:00", AssessDualDiagnosis(patient_id=alex, episode=1, status="yes"))
+    at(app, "2026-01-12 11:00", RecordTop(patient_id=alex, episode=1, stage="start", answers={
         "opiates_days": 20, "opiates_amount": 0.5, "crack_days": 0, "injecting_days": 0,
         "shared_needles": False, "psychological_health": 8, "acute_housing_problem": True,
-    }), before_custody=True))
-    app.revise_care_plan(at("2026-01-13 10:00"), alex, 1, CarePlan(
-        ("Stabilise on OST",), ("304681000000107", "299941000000103"), "sms-1",
-        date(2026, 2, 10)))
-    app.revise_care_plan(at("2026-02-10 10:00"), alex, 1, CarePlan(
-        ("Prepare for release",), ("304681000000107", "recovery_support"), "sms-1",
-        date(2026, 3, 10)))
-    app.discharge(at("2026-02-20 09:00"), alex, 1,
-                  Discharge("transferred_not_in_custody", "Leeds community SMS"))
-    app.release_from_prison(at("2026-02-20 10:00"), alex, "licence", "Leeds")
+    }, before_custody=True))
+    at(app, "2026-01-13 10:00",
+       ReviseCarePlan(patient_id=alex, episode=1, goals=["Stabilise on OST"],
+                      interventions=["304681000000107", "299941000000103"], named_worker="sms-1",
+                      next_review_date=date(2026, 2, 10)))
+    at(app, "2026-02-10 10:00",
+       ReviseCarePlan(patient_id=alex, episode=1, goals=["Prepare for release"],
+                      interventions=["304681000000107", "recovery_support"], named_worker="sms-1",
+                      next_review_date=date(2026, 3, 10)))
+    at(app, "2026-02-20 09:00",
+       DischargeEpisode(patient_id=alex, episode=1, exit_reason="transferred_not_in_custody",
+                        destination="Leeds community SMS"))
+    at(app, "2026-02-20 10:00",
+       ReleaseFromPrison(patient_id=alex, release_type="licence", destination_area="Leeds"))
 
     bea = register(app, "Bea", date(1975, 11, 30), "female")
-    app.receive_into_prison(at("2025-12-01 10:00"), bea, "HMP Leeds", None)
-    app.refer_to_sms(at("2026-01-20 10:00"), bea, Referral("self", ("alcohol",), "never", False))
+    at(app, "2025-12-01 10:00", ReceiveIntoPrison(patient_id=bea, establishment="HMP Leeds"))
+    at(app, "2026-01-20 10:00",
+       ReferToSms(patient_id=bea, source="self", substances=["alcohol"], injecting_status="never",
+                  previously_treated=False))
     accept(app, bea, "2026-01-21 10:00")
-    app.record_top(at("2026-01-22 10:00"), bea, 1,
-                   Top("start", TopAnswers({"alcohol_days": 28, "alcohol_amount": 30})))
+    at(app, "2026-01-22 10:00",
+       RecordTop(patient_id=bea, episode=1, stage="start",
+                 answers={"alcohol_days": 28, "alcohol_amount": 30}))
     top_version = app.get_record(bea).episodes[0].entries[-1].version
-    app.mark_entered_in_error(at("2026-01-23 10:00"), bea, top_version, "Another person's TOP")
+    at(app, "2026-01-23 10:00",
+       MarkEnteredInError(patient_id=bea, entry_version=top_version, reason="Another person's TOP"))
 
     cal = register(app, "Cal", date(1999, 6, 15), "other")
-    app.receive_into_prison(at("2026-02-05 08:00"), cal, "HMP Wakefield", None)
-    app.refer_to_sms(at("2026-02-05 12:00"), cal,
-                     Referral("healthcare", ("cannabis",), "declined", False))
+    at(app, "2026-02-05 08:00", ReceiveIntoPrison(patient_id=cal, establishment="HMP Wakefield"))
+    at(app, "2026-02-05 12:00",
+       ReferToSms(patient_id=cal, source="healthcare", substances=["cannabis"],
+                  injecting_status="declined", previously_treated=False))
 
     dee = register(app, "Dee", date(1980, 1, 1), "female")
-    app.receive_into_prison(at("2025-10-30 10:00"), dee, "HMP Leeds", None)
-    app.refer_to_sms(at("2025-11-01 10:00"), dee, Referral("self", ("heroin",), "currently",
-                                                           False))
+    at(app, "2025-10-30 10:00", ReceiveIntoPrison(patient_id=dee, establishment="HMP Leeds"))
+    at(app, "2025-11-01 10:00",
+       ReferToSms(patient_id=dee, source="self", substances=["heroin"],
+                  injecting_status="currently", previously_treated=False))
     accept(app, dee, "2025-11-02 10:00")
-    app.discharge(at("2025-12-15 10:00"), dee, 1, Discharge("completed"))
-    app.refer_to_sms(at("2026-03-01 10:00"), dee, Referral("self", ("heroin",), "currently",
-                                                           True))
+    at(app, "2025-12-15 10:00", DischargeEpisode(patient_id=dee, episode=1,
+                                                 exit_reason="completed"))
+    at(app, "2026-03-01 10:00",
+       ReferToSms(patient_id=dee, source="self", substances=["heroin"],
+                  injecting_status="currently", previously_treated=True))
 
     eli = register(app, "Eli", date(1992, 3, 3), "male")
-    app.refer_to_sms(at("2026-02-02 10:00"), eli,
-                     Referral("court", ("cocaine", "alcohol"), "never", False))
+    at(app, "2026-02-02 10:00",
+       ReferToSms(patient_id=eli, source="court", substances=["cocaine", "alcohol"],
+                  injecting_status="never", previously_treated=False))
     accept(app, eli, "2026-02-02 15:00")
-    app.assign_caseload(at("2026-02-03 09:00"), eli, 1, "sms-9", "HMP Leeds")
+    at(app, "2026-02-03 09:00",
+       AssignCaseload(patient_id=eli, episode=1, worker_id="sms-9", site="HMP Leeds"))
 
     fay = register(app, "Fay", date(1985, 7, 7), "female")
-    app.receive_into_prison(at("2025-12-01 10:00"), fay, "HMP Leeds", None)
-    app.release_from_prison(at("2026-01-05 10:00"), fay, "end_of_sentence", "Bradford")
-    app.refer_to_sms(at("2026-01-10 10:00"), fay, Referral("self", ("crack",), "never", False))
+    at(app, "2025-12-01 10:00", ReceiveIntoPrison(patient_id=fay, establishment="HMP Leeds"))
+    at(app, "2026-01-05 10:00", ReleaseFromPrison(
+        patient_id=fay, release_type="end_of_sentence", destination_area="Bradford"))
+    at(app, "2026-01-10 10:00",
+       ReferToSms(patient_id=fay, source="self", substances=["crack"], injecting_status="never",
+                  previously_treated=False))
     return Cohort(app, alex, bea, cal, dee, eli, fay)
 
 

@@ -17,14 +17,17 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from sonar.bootstrap import build_application, build_runner
-from sonar.commands import reset
 from sonar.commands.access import (
-    record_family_notification_consent,
-    revoke_family_notification_consent,
+    RecordFamilyNotificationConsent,
+    RevokeFamilyNotificationConsent,
 )
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison, ReleaseFromPrison
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
+from sonar.commands.reset import BookAppointment, RecordReminderContact
 from sonar.config import Settings
-from sonar.domain import Actor, Demographics, Identity
+from sonar.domain import Actor
 from sonar.notifications.outbox import Dispatcher, SmsChannel, SmtpChannel, WebhookChannel
 from sonar.notifications.scheduler import run_once
 from tests.conftest import FakeClock
@@ -77,21 +80,27 @@ def test_misses_are_told_once_to_each_agency_and_only_to_consented_family(
     app = build_application(store_settings, clock)
     runner = build_runner(store_settings, app)
     runner.migrate()
-    pid = app.register_patient(CTX, Identity(), Demographics(
-        "Jo", "Nuttall", date(1987, 6, 1), "female")).patient_id
-    app.receive_into_prison(CTX, pid, "HMP Leeds", None)
-    record_family_notification_consent(app, CTX, pid, "Sam Nuttall", "brother", "email",
-                                       "sam@family.example")
-    record_family_notification_consent(app, CTX, pid, "Kim Nuttall", "mother", "phone",
-                                       "0113 496 0000")
+    pid = CommandBus(app).handle(CTX, RegisterPatient(
+        given_name="Jo", family_name="Nuttall", date_of_birth=date(1987, 6, 1),
+        sex="female")).patient_id
+    CommandBus(app).handle(CTX, ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
+    CommandBus(app).handle(CTX, RecordFamilyNotificationConsent(
+        patient_id=pid, family_member="Sam Nuttall", relationship="brother",
+        contact_channel="email", contact_address="sam@family.example"))
+    CommandBus(app).handle(CTX, RecordFamilyNotificationConsent(
+        patient_id=pid, family_member="Kim Nuttall", relationship="mother", contact_channel="phone",
+        contact_address="0113 496 0000"))
     start = clock.now + timedelta(days=2)
-    reset.book_appointment(app, CTX, pid, kind="probation", agency="Probation",
-                           agency_contact="duty@probation.example", starts_at=start,
-                           ends_at=start + timedelta(hours=1), place="Leeds")
-    reset.book_appointment(app, CTX, pid, kind="drug_alcohol_service", agency="ForwardLeeds",
-                           agency_contact=url, starts_at=start + timedelta(days=5),
-                           ends_at=start + timedelta(days=5, hours=1), place="Leeds")
-    app.release_from_prison(CTX, pid, "licence", "Leeds")
+    CommandBus(app).handle(CTX, BookAppointment(
+        patient_id=pid, kind="probation", agency="Probation",
+        agency_contact="duty@probation.example", starts_at=start,
+        ends_at=start + timedelta(hours=1), place="Leeds"))
+    CommandBus(app).handle(CTX, BookAppointment(
+        patient_id=pid, kind="drug_alcohol_service", agency="ForwardLeeds", agency_contact=url,
+        starts_at=start + timedelta(days=5), ends_at=start + timedelta(days=5, hours=1),
+        place="Leeds"))
+    CommandBus(app).handle(CTX, ReleaseFromPrison(
+        patient_id=pid, release_type="licence", destination_area="Leeds"))
     clock.advance(days=3)
     assert run_once(app, runner) == 1
 
@@ -128,7 +137,8 @@ def test_misses_are_told_once_to_each_agency_and_only_to_consented_family(
     assert json.loads(body)["kind"] == "missed_appointment"
 
     # Consent revoked: the second miss is told to agencies only.
-    revoke_family_notification_consent(app, CTX, pid, "Sam Nuttall")
+    CommandBus(app).handle(CTX, RevokeFamilyNotificationConsent(
+        patient_id=pid, family_member="Sam Nuttall"))
     clock.advance(days=6)
     assert run_once(app, runner) == 1
     assert dispatcher.enqueue() == 3  # the agencies and Kim; not Sam
@@ -142,11 +152,13 @@ def test_a_failing_recipient_is_dead_lettered_after_the_last_attempt(
     app = build_application(sqlite_settings, clock)
     runner = build_runner(sqlite_settings, app)
     runner.migrate()
-    pid = app.register_patient(CTX, Identity(), Demographics(
-        "Al", "Oakes", date(1990, 1, 1), "male")).patient_id
+    pid = CommandBus(app).handle(CTX, RegisterPatient(
+        given_name="Al", family_name="Oakes", date_of_birth=date(1990, 1, 1),
+        sex="male")).patient_id
     start = clock.now + timedelta(hours=1)
-    reset.book_appointment(app, CTX, pid, kind="gp", agency="GP", agency_contact="gp@x.example",
-                           starts_at=start, ends_at=start + timedelta(hours=1), place="Leeds")
+    CommandBus(app).handle(CTX, BookAppointment(
+        patient_id=pid, kind="gp", agency="GP", agency_contact="gp@x.example", starts_at=start,
+        ends_at=start + timedelta(hours=1), place="Leeds"))
     clock.advance(hours=5)
     run_once(app, runner)
     dispatcher = Dispatcher(app, runner.store, {"email": SmtpChannel("127.0.0.1", free_port())},
@@ -217,17 +229,20 @@ def test_reminders_go_once_to_the_persons_own_number_through_the_sms_api(
     app = build_application(store_settings, clock)
     runner = build_runner(store_settings, app)
     runner.migrate()
-    pid = app.register_patient(CTX, Identity(), Demographics(
-        "Lou", "Marsden", date(1992, 3, 4), "female")).patient_id
-    app.receive_into_prison(CTX, pid, "HMP Leeds", None)
+    pid = CommandBus(app).handle(CTX, RegisterPatient(
+        given_name="Lou", family_name="Marsden", date_of_birth=date(1992, 3, 4),
+        sex="female")).patient_id
+    CommandBus(app).handle(CTX, ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
     first, second = clock.now + timedelta(days=2), clock.now + timedelta(days=6)
-    _, probation = reset.book_appointment(
-        app, CTX, pid, kind="probation", agency="Probation", agency_contact=None,
-        starts_at=first, ends_at=first + timedelta(hours=1), place="Leeds Probation Office")
-    reset.book_appointment(app, CTX, pid, kind="gp", agency="GP", agency_contact=None,
-                           starts_at=second, ends_at=second + timedelta(hours=1),
-                           place="Leeds")
-    reset.record_reminder_contact(app, CTX, pid, "text_message", " 07700 900999 ")
+    probation = CommandBus(app).handle(CTX, BookAppointment(
+        patient_id=pid, kind="probation", agency="Probation", agency_contact=None, starts_at=first,
+        ends_at=first + timedelta(hours=1),
+        place="Leeds Probation Office")).details["appointment_id"]
+    CommandBus(app).handle(CTX, BookAppointment(
+        patient_id=pid, kind="gp", agency="GP", agency_contact=None, starts_at=second,
+        ends_at=second + timedelta(hours=1), place="Leeds"))
+    CommandBus(app).handle(CTX, RecordReminderContact(
+        patient_id=pid, channel="text_message", address=" 07700 900999 "))
     dispatcher = Dispatcher(app, runner.store, {"sms": SmsChannel(
         notify_api.url, "key-123", "template-1")}, backoff=timedelta(minutes=1))
     runner.wait_for(app.position())
@@ -254,7 +269,7 @@ def test_reminders_go_once_to_the_persons_own_number_through_the_sms_api(
     assert (row["recipient"], row["status"], row["attempts"]) == ("person", "delivered", 2)
 
     # The person stops reminders: the GP appointment is not reminded.
-    reset.record_reminder_contact(app, CTX, pid, None, None)
+    CommandBus(app).handle(CTX, RecordReminderContact(patient_id=pid))
     clock.advance(days=4)
     runner.wait_for(app.position())
     assert dispatcher.enqueue_reminders() == 0

@@ -16,8 +16,11 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from sonar.bootstrap import build_application
 from sonar.commands.context import CommandContext
+from sonar.commands.pathway import AssessRisk, RecordReferralOutcome, ReferToSms
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.config import Settings
-from sonar.domain import Actor, Demographics, Identity, Referral, ReferralOutcome, RiskAssessment
+from sonar.domain import Actor
 from sonar.eventstore.application import SonarApplication, fold
 from sonar.eventstore.pg_recorder import SonarPostgresRecorder, SonarSnapshotRecorder
 
@@ -124,12 +127,17 @@ def test_snapshots_are_stored_in_binary_and_load_as_the_folded_record(
     assert isinstance(app.snapshots.recorder, SonarSnapshotRecorder)
     ctx = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds Healthcare", "HMP Leeds"),
                          correlation_id="snapshot-test")
-    pid = app.register_patient(ctx, Identity(), Demographics(
-        "Sam", "Holt", date(1990, 5, 1), "male")).patient_id
-    app.refer_to_sms(ctx, pid, Referral("self", ("alcohol",), "never", False))
-    app.record_referral_outcome(ctx, pid, 1, ReferralOutcome("accepted"))
+    pid = CommandBus(app).handle(ctx, RegisterPatient(
+        given_name="Sam", family_name="Holt", date_of_birth=date(1990, 5, 1),
+        sex="male")).patient_id
+    CommandBus(app).handle(ctx, ReferToSms(
+        patient_id=pid, source="self", substances=["alcohol"], injecting_status="never",
+        previously_treated=False))
+    CommandBus(app).handle(ctx, RecordReferralOutcome(
+        patient_id=pid, episode=1, outcome="accepted"))
     for i in range(110):
-        app.assess_risk(ctx, pid, 1, RiskAssessment(("low", "medium", "high")[i % 3], ()))
+        CommandBus(app).handle(ctx, AssessRisk(
+            patient_id=pid, episode=1, level=("low", "medium", "high")[i % 3], risks=[]))
     stored = app.snapshots.recorder.select_events(pid)
     assert [s.originator_version for s in stored] == [50, 100]
     assert all(bytes(s.state)[:1] == b"\x80" for s in stored)  # pickled, stored unescaped

@@ -17,18 +17,22 @@ import pytest
 
 from sonar.bootstrap import build_application, build_read_store, build_runner
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison, ReleaseFromPrison, Transfer
+from sonar.commands.pathway import (
+    AssignCaseload,
+    DischargeEpisode,
+    RecordReferralOutcome,
+    RecordReview,
+    RecordTop,
+    ReferToSms,
+    ReviseCarePlan,
+)
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.config import Settings
 from sonar.domain import (
     Actor,
-    CarePlan,
-    Demographics,
-    Discharge,
-    Identity,
     Referral,
-    ReferralOutcome,
-    Review,
-    Top,
-    TopAnswers,
 )
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels import caseload, continuity, outcomes
@@ -37,6 +41,7 @@ from sonar.readmodels.runner import ProjectionRunner
 from sonar.readmodels.timeline import TimelineProjection
 from sonar.sqlstore.store import ReadStore, Tx
 from tests.conftest import FakeClock
+from tests.steps import fields
 
 LEEDS = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),
                        correlation_id="it")
@@ -45,9 +50,10 @@ HULL = CommandContext(actor=Actor("sms-9", "sms_worker", "HMP Hull HC", "HMP Hul
 
 
 def person(app: SonarApplication, ctx: CommandContext, prison: str, n: int) -> Any:
-    pid = app.register_patient(ctx, Identity(), Demographics("Test", f"Person{n}",
-                                                             date(1985, 1, n), "male")).patient_id
-    app.receive_into_prison(ctx, pid, prison, None)
+    pid = CommandBus(app).handle(ctx, RegisterPatient(
+        given_name="Test", family_name=f"Person{n}", date_of_birth=date(1985, 1, n),
+        sex="male")).patient_id
+    CommandBus(app).handle(ctx, ReceiveIntoPrison(patient_id=pid, establishment=prison))
     return pid
 
 
@@ -135,29 +141,42 @@ def test_reports_match_a_cohort_worked_out_by_hand(store_settings: Settings,
     d = person(app, HULL, "HMP Hull", 4)
     referral = Referral("reception_screen", ("heroin",), "currently", False)
     for pid, ctx in ((a, LEEDS), (b, LEEDS), (c, LEEDS), (d, HULL)):
-        app.refer_to_sms(ctx, pid, referral)
-    app.record_referral_outcome(LEEDS, a, 1, ReferralOutcome("accepted"))
-    app.record_referral_outcome(LEEDS, b, 1, ReferralOutcome("accepted"))
-    app.record_referral_outcome(LEEDS, c, 1, ReferralOutcome("declined_by_patient"))
-    app.record_referral_outcome(HULL, d, 1, ReferralOutcome("accepted"))
-    app.assign_caseload(LEEDS, a, 1, "sms-1", "HMP Leeds")
-    app.assign_caseload(HULL, d, 1, "sms-9", "HMP Hull")
+        CommandBus(app).handle(ctx, ReferToSms(patient_id=pid, **fields(referral)))
+    CommandBus(app).handle(LEEDS, RecordReferralOutcome(
+        patient_id=a, episode=1, outcome="accepted"))
+    CommandBus(app).handle(LEEDS, RecordReferralOutcome(
+        patient_id=b, episode=1, outcome="accepted"))
+    CommandBus(app).handle(LEEDS, RecordReferralOutcome(
+        patient_id=c, episode=1, outcome="declined_by_patient"))
+    CommandBus(app).handle(HULL, RecordReferralOutcome(patient_id=d, episode=1, outcome="accepted"))
+    CommandBus(app).handle(LEEDS, AssignCaseload(
+        patient_id=a, episode=1, worker_id="sms-1", site="HMP Leeds"))
+    CommandBus(app).handle(HULL, AssignCaseload(
+        patient_id=d, episode=1, worker_id="sms-9", site="HMP Hull"))
     # b is accepted but unassigned at Leeds.
-    app.record_top(LEEDS, a, 1, Top("start", TopAnswers({"opiates_days": 28,
-                                                         "quality_of_life": 4})))
-    app.revise_care_plan(LEEDS, a, 1, CarePlan(("Stabilise",), ("304681000000107",), "sms-1",
-                                               (clock.now + timedelta(days=28)).date()))
+    CommandBus(app).handle(LEEDS, RecordTop(
+        patient_id=a, episode=1, stage="start", answers={"opiates_days": 28, "quality_of_life": 4}))
+    CommandBus(app).handle(LEEDS, ReviseCarePlan(
+        patient_id=a, episode=1, goals=["Stabilise"], interventions=["304681000000107"],
+        named_worker="sms-1", next_review_date=(clock.now + timedelta(days=28)).date()))
     clock.advance(days=6)
-    app.record_review(LEEDS, a, 1, Review("day_5", "completed"))
+    CommandBus(app).handle(LEEDS, RecordReview(
+        patient_id=a, episode=1, kind="day_5", outcome="completed"))
     clock.advance(days=30)  # day 36: a's 28-day review is overdue; d's 5- and 28-day too
-    app.record_top(LEEDS, a, 1, Top("review", TopAnswers({"opiates_days": 7,
-                                                          "quality_of_life": 12})))
-    app.discharge(LEEDS, a, 1, Discharge("transferred_not_in_custody"))
+    CommandBus(app).handle(LEEDS, RecordTop(
+        patient_id=a, episode=1, stage="review", answers={"opiates_days": 7,
+        "quality_of_life": 12}))
+    CommandBus(app).handle(LEEDS, DischargeEpisode(
+        patient_id=a, episode=1, exit_reason="transferred_not_in_custody"))
     clock.advance(hours=1)
-    app.release_from_prison(LEEDS, a, "licence", "Leeds")
+    CommandBus(app).handle(LEEDS, ReleaseFromPrison(
+        patient_id=a, release_type="licence", destination_area="Leeds"))
     clock.advance(days=10)
-    app.refer_to_sms(LEEDS, a, Referral("community_service", ("heroin",), "previously", True))
-    app.record_referral_outcome(LEEDS, a, 2, ReferralOutcome("accepted"))  # day 10 of release
+    CommandBus(app).handle(LEEDS, ReferToSms(
+        patient_id=a, source="community_service", substances=["heroin"],
+        injecting_status="previously", previously_treated=True))
+    CommandBus(app).handle(LEEDS, RecordReferralOutcome(  # day 10 of release
+        patient_id=a, episode=2, outcome="accepted"))
 
     runner = build_runner(store_settings, app)
     runner.migrate()
@@ -211,7 +230,7 @@ def test_readers_keep_the_old_model_until_a_rebuild_is_complete(
     def peek(position: int, head: int) -> None:
         seen.append(len(runner.store.fetchall("SELECT * FROM rm_patient")))
 
-    app.transfer(LEEDS, pid, "HMP Hull")
+    CommandBus(app).handle(LEEDS, Transfer(patient_id=pid, to_establishment="HMP Hull"))
     runner.rebuild("record", peek)
     assert seen
     assert all(n == 1 for n in seen)  # the live view stayed whole throughout

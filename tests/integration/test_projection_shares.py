@@ -16,10 +16,13 @@ from pydantic import SecretStr
 
 from sonar.bootstrap import build_application, build_read_store, build_runner
 from sonar.cli.demo import seed_cohort
-from sonar.commands import reset
 from sonar.commands.context import CommandContext
+from sonar.commands.pathway import AssessRisk
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import MarkEnteredInError
+from sonar.commands.reset import BookAppointment
 from sonar.config import Settings
-from sonar.domain import Actor, RiskAssessment
+from sonar.domain import Actor
 from sonar.eventstore.application import SonarApplication
 from sonar.eventstore.pg_recorder import Share
 from sonar.readmodels.runner import ProjectionRunner
@@ -47,14 +50,23 @@ def _cohort(app: SonarApplication, patients: int) -> list[Any]:
     ids = [i for i in _patients(app) if app.get_record(i).episodes]
     for pid in ids[::3]:
         record = app.get_record(pid)
+        team = team_of(app, pid)
         entries = [e for ep in record.episodes for e in ep.entries if e.in_error is None]
         if entries:
-            app.mark_entered_in_error(CTX, pid, rng.choice(entries).version, "wrong patient")
+            CommandBus(app).handle(team, MarkEnteredInError(
+                patient_id=pid, entry_version=rng.choice(entries).version, reason="wrong patient"))
         start = datetime.now(UTC) + timedelta(days=rng.randint(1, 9))
-        reset.book_appointment(app, CTX, pid, kind="drug_alcohol_service", agency="Forward",
-                               agency_contact=None, starts_at=start,
-                               ends_at=start + timedelta(hours=1), place="Leeds")
+        CommandBus(app).handle(team, BookAppointment(
+            patient_id=pid, kind="drug_alcohol_service", agency="Forward", agency_contact=None,
+            starts_at=start, ends_at=start + timedelta(hours=1), place="Leeds"))
     return ids
+
+
+def team_of(app: SonarApplication, pid: Any) -> CommandContext:
+    """A clinician of the team where the person is now (so they have a relationship)."""
+    site = app.get_record(pid).journey.location or "HMP Leeds"
+    return CommandContext(actor=Actor("sms-9", "sms_worker", "Healthcare", site),
+                          correlation_id="shares")
 
 
 def _patients(app: SonarApplication) -> list[Any]:
@@ -145,7 +157,8 @@ class _LateWrites:
     def run(self, jobs: Sequence[ShareJob], progress: Callable[[int], None] | None) -> None:
         episode = len(self.app.get_record(self.pid).episodes)
         for level in ("low", "high"):
-            self.app.assess_risk(CTX, self.pid, episode, RiskAssessment(level, ("overdose",)))
+            CommandBus(self.app).handle(team_of(self.app, self.pid), AssessRisk(
+                patient_id=self.pid, episode=episode, level=level, risks=["overdose"]))
         self.inner.run(jobs, progress)
 
 

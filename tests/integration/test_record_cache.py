@@ -10,15 +10,18 @@ from uuid import UUID
 from sonar.audit import checkpoints as cp
 from sonar.bootstrap import build_application
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison
+from sonar.commands.pathway import (
+    AssessRisk,
+    RecordBriefIntervention,
+    RecordReferralOutcome,
+    ReferToSms,
+)
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.config import Settings
 from sonar.domain import (
     Actor,
-    BriefIntervention,
-    Demographics,
-    Identity,
-    Referral,
-    ReferralOutcome,
-    RiskAssessment,
 )
 from sonar.eventstore.application import SonarApplication
 from sonar.eventstore.integrity import iter_notifications
@@ -29,11 +32,15 @@ CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Lee
 
 
 def open_patient(app: SonarApplication, n: int) -> UUID:
-    pid = app.register_patient(CTX, Identity(), Demographics(
-        "Cache", f"Person{n}", date(1985, 1, 1 + n), "male")).patient_id
-    app.receive_into_prison(CTX, pid, "HMP Leeds", None)
-    app.refer_to_sms(CTX, pid, Referral("self", ("heroin",), "never", False))
-    app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted"))
+    pid = CommandBus(app).handle(CTX, RegisterPatient(
+        given_name="Cache", family_name=f"Person{n}", date_of_birth=date(1985, 1, 1 + n),
+        sex="male")).patient_id
+    CommandBus(app).handle(CTX, ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
+    CommandBus(app).handle(CTX, ReferToSms(
+        patient_id=pid, source="self", substances=["heroin"], injecting_status="never",
+        previously_treated=False))
+    CommandBus(app).handle(CTX, RecordReferralOutcome(
+        patient_id=pid, episode=1, outcome="accepted"))
     return pid
 
 
@@ -46,20 +53,22 @@ def test_a_command_on_a_stale_cached_record_is_run_again_on_the_fresh_one(
     one, other = build_application(store_settings, clock), build_application(store_settings,
                                                                                clock)
     pid = open_patient(one, 1)
-    one.assess_risk(CTX, pid, 1, RiskAssessment("high", ("overdose",)))  # cached in `one`
+    one_bus, other_bus = CommandBus(one), CommandBus(other)
+    one_bus.handle(CTX, AssessRisk(patient_id=pid, episode=1, level="high",
+                                   risks=["overdose"]))  # cached in `one`
     assert one.record_cache.version(pid) == 5
-    other.record_brief_intervention(CTX, pid, 1, BriefIntervention("alcohol_brief_advice",
-                                                                   "completed"))
+    advice = RecordBriefIntervention(patient_id=pid, episode=1,
+                                     intervention="alcohol_brief_advice", outcome="completed")
+    other_bus.handle(CTX, advice)
     # `one` still holds version 5; its command clashes with version 6 and runs again.
-    result = one.assess_risk(CTX, pid, 1, RiskAssessment("medium", ()))
+    result = one_bus.handle(CTX, AssessRisk(patient_id=pid, episode=1, level="medium", risks=[]))
     assert result.position == one.position()
     fresh = build_application(store_settings, clock).get_record(pid)
     assert fresh.version == 7
     assert [type(e.value).__name__ for e in fresh.episodes[0].entries] == [
         "RiskAssessment", "BriefIntervention", "RiskAssessment"]
     # A read asks the log for newer events, whatever the cache holds.
-    other.record_brief_intervention(CTX, pid, 1, BriefIntervention("alcohol_brief_advice",
-                                                                   "completed"))
+    other_bus.handle(CTX, advice)
     assert one.get_record(pid).version == 8
     assert entries(one, pid) == 4
     assert cp.verify(one, []).ok  # the hash chain runs unbroken through both writers
@@ -77,9 +86,9 @@ def test_many_threads_on_a_few_records_lose_nothing(store_settings: Settings,
     def writer(w: int) -> None:
         for i in range(6):
             try:
-                result = app.record_brief_intervention(
-                    CTX, pids[(w + i) % 3], 1,
-                    BriefIntervention("alcohol_brief_advice", "completed"))
+                result = CommandBus(app).handle(CTX, RecordBriefIntervention(
+                    patient_id=pids[(w + i) % 3], episode=1, intervention="alcohol_brief_advice",
+                    outcome="completed"))
             except Exception as exc:
                 with lock:
                     failures.append(exc)

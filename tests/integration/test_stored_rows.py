@@ -12,14 +12,13 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from sonar.bootstrap import build_application
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison
+from sonar.commands.pathway import AssessRisk, RecordReferralOutcome, ReferToSms
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.config import Settings
 from sonar.domain import (
     Actor,
-    Demographics,
-    Identity,
-    Referral,
-    ReferralOutcome,
-    RiskAssessment,
 )
 from sonar.eventstore.application import SonarApplication
 from tests.conftest import FakeClock
@@ -30,12 +29,17 @@ CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Lee
 
 def _log(app: SonarApplication) -> None:
     for n in range(3):
-        pid = app.register_patient(CTX, Identity(), Demographics(
-            "Row", f"Person{n}", date(1980, 2, 1 + n), "female")).patient_id
-        app.receive_into_prison(CTX, pid, "HMP Leeds", None)
-        app.refer_to_sms(CTX, pid, Referral("self", ("alcohol",), "never", False))
-        app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted"))
-        app.assess_risk(CTX, pid, 1, RiskAssessment("high", ("overdose",)))
+        pid = CommandBus(app).handle(CTX, RegisterPatient(
+            given_name="Row", family_name=f"Person{n}", date_of_birth=date(1980, 2, 1 + n),
+            sex="female")).patient_id
+        CommandBus(app).handle(CTX, ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
+        CommandBus(app).handle(CTX, ReferToSms(
+            patient_id=pid, source="self", substances=["alcohol"], injecting_status="never",
+            previously_treated=False))
+        CommandBus(app).handle(CTX, RecordReferralOutcome(
+            patient_id=pid, episode=1, outcome="accepted"))
+        CommandBus(app).handle(CTX, AssessRisk(
+            patient_id=pid, episode=1, level="high", risks=["overdose"]))
 
 
 @pytest.mark.parametrize(("start", "limit", "stop"), [(1, 100, None), (4, 5, None),

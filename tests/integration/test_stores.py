@@ -8,22 +8,28 @@ from datetime import date
 
 from sonar.bootstrap import build_application
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison, Transfer
+from sonar.commands.pathway import (
+    AssessRisk,
+    RecordReferralOutcome,
+    RecordReview,
+    RecordTop,
+    ReferToSms,
+)
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.config import Settings
 from sonar.domain import (
     Actor,
     Demographics,
-    Identity,
     IllegalStep,
     InvalidValue,
     NhsNumber,
-    Referral,
-    ReferralOutcome,
-    Review,
-    RiskAssessment,
     Top,
     TopAnswers,
 )
 from tests.conftest import FakeClock
+from tests.steps import fields
 
 CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),
                      correlation_id="it")
@@ -33,14 +39,21 @@ PERSON = Demographics("Lee", "Kilner", date(1979, 11, 30), "male")
 def test_pathway_is_durable_across_application_restarts(store_settings: Settings,
                                                        clock: FakeClock) -> None:
     app = build_application(store_settings, clock)
-    pid = app.register_patient(CTX, Identity(NhsNumber("9434765919")), PERSON).patient_id
-    app.receive_into_prison(CTX, pid, "HMP Leeds", None)
-    app.refer_to_sms(CTX, pid, Referral("reception_screen", ("heroin",), "currently", False))
-    app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted"))
-    app.record_top(CTX, pid, 1, Top("start", TopAnswers({"opiates_days": 28})))
+    pid = CommandBus(app).handle(CTX, RegisterPatient(
+        nhs_number="9434765919", **fields(PERSON))).patient_id
+    CommandBus(app).handle(CTX, ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
+    CommandBus(app).handle(CTX, ReferToSms(
+        patient_id=pid, source="reception_screen", substances=["heroin"],
+        injecting_status="currently", previously_treated=False))
+    CommandBus(app).handle(CTX, RecordReferralOutcome(
+        patient_id=pid, episode=1, outcome="accepted"))
+    CommandBus(app).handle(CTX, RecordTop(
+        patient_id=pid, episode=1, stage="start", answers={"opiates_days": 28}))
     clock.advance(days=29)
-    app.record_review(CTX, pid, 1, Review("day_5", "did_not_attend"))
-    last = app.record_review(CTX, pid, 1, Review("day_28", "completed"))
+    CommandBus(app).handle(CTX, RecordReview(
+        patient_id=pid, episode=1, kind="day_5", outcome="did_not_attend"))
+    last = CommandBus(app).handle(CTX, RecordReview(
+        patient_id=pid, episode=1, kind="day_28", outcome="completed"))
 
     reopened = build_application(store_settings, clock)  # a new process on the same store
     record = reopened.get_record(pid)
@@ -52,12 +65,16 @@ def test_pathway_is_durable_across_application_restarts(store_settings: Settings
 
 def test_refused_commands_write_nothing(store_settings: Settings, clock: FakeClock) -> None:
     app = build_application(store_settings, clock)
-    pid = app.register_patient(CTX, Identity(), PERSON).patient_id
+    pid = CommandBus(app).handle(CTX, RegisterPatient(**fields(PERSON))).patient_id
     before = app.position()
     for attempt in (
-        lambda: app.record_review(CTX, pid, 1, Review("day_5", "completed")),
-        lambda: app.transfer(CTX, pid, "HMP Hull"),
-        lambda: app.record_top(CTX, pid, 1, Top("start", TopAnswers({"crack_days": 31}))),
+        lambda: CommandBus(app).handle(CTX,
+                                       RecordReview(patient_id=pid, episode=1, kind="day_5",
+                                                    outcome="completed")),
+        lambda: CommandBus(app).handle(CTX, Transfer(patient_id=pid, to_establishment="HMP Hull")),
+        lambda: CommandBus(app).handle(CTX,
+                                       RecordTop(patient_id=pid, episode=1, stage="start",
+                                                 answers={"crack_days": 31})),
     ):
         try:
             attempt()
@@ -71,8 +88,10 @@ def test_refused_commands_write_nothing(store_settings: Settings, clock: FakeClo
 def test_idempotent_retry_after_restart_writes_once(store_settings: Settings,
                                                     clock: FakeClock) -> None:
     ctx = replace(CTX, idempotency_key="retry-me")
-    first = build_application(store_settings, clock).register_patient(ctx, Identity(), PERSON)
-    again = build_application(store_settings, clock).register_patient(ctx, Identity(), PERSON)
+    first = CommandBus(build_application(store_settings, clock)).handle(ctx, RegisterPatient(
+        **fields(PERSON)))
+    again = CommandBus(build_application(store_settings, clock)).handle(ctx, RegisterPatient(
+        **fields(PERSON)))
     assert again.replayed
     assert again.patient_id == first.patient_id
 
@@ -80,10 +99,13 @@ def test_idempotent_retry_after_restart_writes_once(store_settings: Settings,
 def test_concurrent_updates_to_one_patient_both_land(store_settings: Settings,
                                                      clock: FakeClock) -> None:
     app = build_application(store_settings, clock)
-    pid = app.register_patient(CTX, Identity(), PERSON).patient_id
-    app.receive_into_prison(CTX, pid, "HMP Leeds", None)
-    app.refer_to_sms(CTX, pid, Referral("self", ("alcohol",), "never", False))
-    app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted"))
+    pid = CommandBus(app).handle(CTX, RegisterPatient(**fields(PERSON))).patient_id
+    CommandBus(app).handle(CTX, ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
+    CommandBus(app).handle(CTX, ReferToSms(
+        patient_id=pid, source="self", substances=["alcohol"], injecting_status="never",
+        previously_treated=False))
+    CommandBus(app).handle(CTX, RecordReferralOutcome(
+        patient_id=pid, episode=1, outcome="accepted"))
     other = build_application(store_settings, clock)  # a second worker process
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
@@ -92,8 +114,8 @@ def test_concurrent_updates_to_one_patient_both_land(store_settings: Settings,
         barrier.wait()
         try:
             for _ in range(3):
-                application.assess_risk(CTX, pid, 1,  # type: ignore[attr-defined]
-                                        RiskAssessment(level, ()))
+                CommandBus(application).handle(CTX, AssessRisk(
+                    patient_id=pid, episode=1, level=level, risks=[]))
         except BaseException as e:
             errors.append(e)
 
@@ -114,7 +136,7 @@ def test_encryption_and_compression_at_rest(store_settings: Settings, clock: Fak
     secured = store_settings.model_copy(update={
         "cipher_key": __import__("pydantic").SecretStr(key), "compress": True})
     app = build_application(secured, clock)
-    pid = app.register_patient(CTX, Identity(), PERSON).patient_id
+    pid = CommandBus(app).handle(CTX, RegisterPatient(**fields(PERSON))).patient_id
     stored = list(app.recorder.select_events(pid))
     assert b"Kilner" not in stored[0].state
     assert app.get_record(pid).demographics.family_name == "Kilner"

@@ -19,7 +19,9 @@ import pytest
 
 from sonar.audit import checkpoints as cp
 from sonar.bootstrap import build_application
+from sonar.commands.access import RecordFamilyNotificationConsent
 from sonar.commands.context import CommandContext
+from sonar.commands.pipeline import CommandBus
 from sonar.config import Settings
 from sonar.domain import Actor, CareRecord
 from sonar.domain.contacts import FamilyConsent
@@ -79,10 +81,10 @@ def test_the_legacy_log_verifies_and_new_versions_append_to_it(app: SonarApplica
     assert cp.verify(app, []).ok
     ctx = CommandContext(actor=Actor("sms-legacy-1", "sms_worker", "HMP Leeds Healthcare",
                                      "HMP Leeds"), correlation_id="after-upgrade")
-    from sonar.commands.access import record_family_notification_consent  # noqa: PLC0415
 
-    record_family_notification_consent(app, ctx, UUID(LEGACY), "Pat Garside", "sister",
-                                       "email", "pat@family.example")
+    CommandBus(app).handle(ctx, RecordFamilyNotificationConsent(
+        patient_id=UUID(LEGACY), family_member="Pat Garside", relationship="sister",
+        contact_channel="email", contact_address="pat@family.example"))
     stored = app.recorder.select_events(UUID(LEGACY), desc=True, limit=1)[0]
     assert app.mapper.to_domain_event(stored).__class__.class_version == 2
     again = build_application(Settings(data_dir=Path(app.env["SQLITE_DBNAME"]).parent))

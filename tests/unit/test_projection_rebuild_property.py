@@ -15,14 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison
+from sonar.commands.pathway import AssessRisk, RecordReferralOutcome, ReferToSms
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import MarkEnteredInError, RegisterPatient
 from sonar.domain import (
     Actor,
-    Demographics,
     DomainError,
-    Identity,
-    Referral,
-    ReferralOutcome,
-    RiskAssessment,
 )
 from sonar.eventstore.application import SonarApplication
 from sonar.eventstore.errors import ApplicationError
@@ -32,6 +31,7 @@ from sonar.readmodels.runner import ProjectionRunner
 from sonar.sqlstore.store import ReadStore, SqliteReadStore
 from tests import strategies as s
 from tests.conftest import FakeClock
+from tests.steps import command_for
 
 CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),
                      correlation_id="prop")
@@ -73,7 +73,7 @@ def _run(app: SonarApplication, patients: list[Any], step: tuple[Any, ...],
     if args and args[0] == 0 and command != "mark_entered_in_error":
         args = [max(1, len(app.get_record(pid).episodes)), *args[1:]]
     with contextlib.suppress(DomainError, ApplicationError):  # refusals are realistic too
-        getattr(app, command)(CTX, pid, *args)
+        CommandBus(app).handle(CTX, command_for(command, pid, *args))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -84,9 +84,9 @@ def test_rebuilt_read_models_equal_incremental_ones(steps: list[tuple[Any, ...]]
     """Also with fewer records held in memory than patients: misses load from the log."""
     clock = FakeClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
     app = SonarApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
-    patients = [app.register_patient(replace(CTX, correlation_id=str(i)), Identity(),
-                                     Demographics("P", f"N{i}", date(1980, 1, 1), "male")
-                                     ).patient_id for i in range(3)]
+    patients = [CommandBus(app).handle(replace(CTX, correlation_id=str(i)), RegisterPatient(
+        given_name="P", family_name=f"N{i}", date_of_birth=date(1980, 1, 1),
+        sex="male")).patient_id for i in range(3)]
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteReadStore(Path(tmp) / "read.db")
         runner = ProjectionRunner(app, store, all_projections(), batch_size=batch,
@@ -113,8 +113,8 @@ def test_a_rebuild_holds_no_more_records_than_the_replica_bound(
     clock = FakeClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
     app = SonarApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
     for i in range(6):
-        app.register_patient(replace(CTX, correlation_id=str(i)), Identity(),
-                             Demographics("P", f"N{i}", date(1980, 1, 1), "male"))
+        CommandBus(app).handle(replace(CTX, correlation_id=str(i)), RegisterPatient(
+            given_name="P", family_name=f"N{i}", date_of_birth=date(1980, 1, 1), sex="male"))
     held: list[int] = []
     apply = RecordReplicas.apply
 
@@ -139,12 +139,16 @@ def test_a_risk_entered_in_error_leaves_the_caseload_row() -> None:
     when the correction came in a batch of its own (it names an entry, not an episode)."""
     clock = FakeClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
     app = SonarApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
-    pid = app.register_patient(CTX, Identity(), Demographics("P", "N", date(1980, 1, 1),
-                                                             "male")).patient_id
-    app.receive_into_prison(CTX, pid, "HMP Leeds", None)
-    app.refer_to_sms(CTX, pid, Referral("self", ("heroin",), "never", False))
-    app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted"))
-    risk = app.assess_risk(CTX, pid, 1, RiskAssessment("high", ("overdose",)))
+    pid = CommandBus(app).handle(CTX, RegisterPatient(
+        given_name="P", family_name="N", date_of_birth=date(1980, 1, 1), sex="male")).patient_id
+    CommandBus(app).handle(CTX, ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
+    CommandBus(app).handle(CTX, ReferToSms(
+        patient_id=pid, source="self", substances=["heroin"], injecting_status="never",
+        previously_treated=False))
+    CommandBus(app).handle(CTX, RecordReferralOutcome(
+        patient_id=pid, episode=1, outcome="accepted"))
+    risk = CommandBus(app).handle(CTX, AssessRisk(
+        patient_id=pid, episode=1, level="high", risks=["overdose"]))
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteReadStore(Path(tmp) / "read.db")
         runner = ProjectionRunner(app, store, all_projections())
@@ -153,7 +157,8 @@ def test_a_risk_entered_in_error_leaves_the_caseload_row() -> None:
         assert store.fetchall("SELECT risk_level FROM rm_episode") == [{"risk_level": "high"}]
         version = app.get_record(pid).version
         assert risk.position is not None
-        app.mark_entered_in_error(CTX, pid, version, "wrong patient")
+        CommandBus(app).handle(CTX, MarkEnteredInError(
+            patient_id=pid, entry_version=version, reason="wrong patient"))
         runner.catch_up()
         assert store.fetchall("SELECT risk_level FROM rm_episode") == [{"risk_level": None}]
         store.close()

@@ -6,10 +6,9 @@ identity from headers or bodies.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from fastapi import Depends, Header, Query, Request
 
@@ -17,6 +16,7 @@ from sonar.api.errors import ProblemError
 from sonar.api.security import get_principal
 from sonar.auth.tokens import Principal
 from sonar.commands.context import CommandContext
+from sonar.commands.pipeline import CommandBus
 from sonar.domain.attribution import Actor, clinical_day
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels.runner import ProjectionRunner
@@ -41,22 +41,26 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 
 def get_command_context(
     request: Request,
-    actor: ActorDep,
+    principal: Annotated[Principal, Depends(get_principal)],
     x_purpose_of_use: Annotated[str, Header()] = "direct_care",
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> CommandContext:
     correlation_id = getattr(request.state, "correlation_id", None) or uuid4().hex
-    return CommandContext(actor=actor, correlation_id=correlation_id,
+    own = UUID(principal.patient_id) if principal.patient_id else None
+    return CommandContext(actor=principal.actor, correlation_id=correlation_id,
                           purpose_of_use=x_purpose_of_use, source="api",
-                          idempotency_key=idempotency_key)
+                          idempotency_key=idempotency_key, own_record=own)
 
 
 ContextDep = Annotated[CommandContext, Depends(get_command_context)]
 
 
-def at_time(ctx: CommandContext, occurred_at: datetime | None) -> CommandContext:
-    """The context with the body's clinical time, if one was given."""
-    return replace(ctx, occurred_at=occurred_at) if occurred_at else ctx
+def get_bus(request: Request) -> CommandBus:
+    bus: CommandBus = request.app.state.bus
+    return bus
+
+
+BusDep = Annotated[CommandBus, Depends(get_bus)]
 
 
 def get_runner(request: Request) -> ProjectionRunner:

@@ -13,14 +13,17 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sonar.commands.errors import (
+    AccessDenied,
+    ConcurrencyConflict,
+    DuplicatePatient,
+    IdempotencyKeyReused,
+)
 from sonar.domain.errors import DomainError, IllegalStep, InvalidValue, InvalidValues
 from sonar.eventstore.errors import (
     DISK_FULL_SQLSTATE,
     READ_ONLY_SQLSTATE,
     ApplicationError,
-    ConcurrencyConflict,
-    DuplicatePatient,
-    IdempotencyKeyReused,
     PatientNotFound,
     sqlstate_of,
 )
@@ -92,6 +95,10 @@ def _application_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApplicationError)  # noqa: S101 - registered for this type
     if isinstance(exc, PatientNotFound):
         return problem(request, 404, exc.rule, "Patient not found", exc.message)
+    if isinstance(exc, AccessDenied):
+        title = ("Not allowed for your role" if exc.rule == "access.role"
+                 else "No legitimate relationship")
+        return problem(request, 403, exc.rule, title, exc.message)
     if isinstance(exc, DuplicatePatient):
         return problem(request, 409, exc.rule, "Patient already registered", exc.message,
                        existing_patient_id=str(exc.existing_id))

@@ -14,20 +14,21 @@ from sonar.api.routes import (
     access,
     access_audit,
     auth,
-    custody,
     fhir,
     my_diary,
     ndtms,
-    pathway,
     patients,
     records,
     release,
     reports,
 )
+from sonar.api.routes.commands import command_router
 from sonar.api.security import authorize
 from sonar.audit.access_log import AccessLog
 from sonar.auth.tokens import TokenService
 from sonar.auth.users import UserDirectory
+from sonar.commands.base import CommandConfig
+from sonar.commands.pipeline import CommandBus
 from sonar.config import Settings
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels.runner import ProjectionRunner
@@ -45,6 +46,9 @@ def create_app(settings: Settings, application: SonarApplication,
                   # Every route is authorised here, by api.policy; none can opt out.
                   dependencies=[Depends(authorize)])
     api.state.application = application
+    api.state.bus = CommandBus(application, CommandConfig(
+        break_glass_hours=settings.break_glass_hours,
+        relationship_days=settings.relationship_days))
     api.state.runner = runner
     api.state.settings = settings
     api.state.users = UserDirectory(runner.store)
@@ -53,8 +57,9 @@ def create_app(settings: Settings, application: SonarApplication,
     api.state.users.migrate()
     api.state.access_log.migrate()
     install_problem_handlers(api)
-    for module in (records, patients, custody, pathway, release, my_diary, reports, fhir,
-                   ndtms, auth, access, access_audit):
+    api.include_router(command_router())
+    for module in (records, patients, release, my_diary, reports, fhir, ndtms, auth, access,
+                   access_audit):
         api.include_router(module.router)
     # Added before RequestContext, so it runs inside it (correlation id already bound).
     api.add_middleware(Authenticate)

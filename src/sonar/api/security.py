@@ -25,12 +25,12 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 
 from sonar.api.errors import ProblemError
-from sonar.api.policy import RouteRule, allows, rule_for
+from sonar.api.policy import RouteRule, rule_for
 from sonar.audit.access_log import AccessLog, AccessRecord
 from sonar.auth.tokens import Principal
-from sonar.commands.access import decide
 from sonar.config import Settings
 from sonar.domain import codes
+from sonar.domain.access import allows, decide
 from sonar.eventstore.application import SonarApplication
 
 log = structlog.get_logger("sonar.security")
@@ -107,8 +107,6 @@ async def _check_relationship(request: Request, principal: Principal, patient_id
     reading = rule.action == "read_record"
     if reading and allows(principal.actor.role, "read_all_history"):
         return False
-    if rule.starts_at is not None and await _at_own_site(request, rule.starts_at, principal):
-        return False
     application: SonarApplication = request.app.state.application
     settings: Settings = request.app.state.settings
     record = await run_in_threadpool(application.get_record, patient_id)  # 404 if unknown
@@ -128,16 +126,6 @@ async def _check_relationship(request: Request, principal: Principal, patient_id
                        "This patient is not, and has not recently been, at your site or on "
                        "your caseload. If you must see the record now, break glass with a "
                        "reason: POST .../break-glass.")
-
-
-async def _at_own_site(request: Request, field: str, principal: Principal) -> bool:
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        return False
-    place = body.get(field) if isinstance(body, dict) else None
-    return isinstance(place, str) and (
-        " ".join(place.split()).casefold() == " ".join(principal.actor.site.split()).casefold())
 
 
 async def log_access(request: Request, status: int, content_type: str, body: bytes,

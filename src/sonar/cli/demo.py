@@ -1,4 +1,4 @@
-"""A realistic synthetic cohort, written through the application layer (never as rows).
+"""A realistic synthetic cohort, written through the command pipeline (never as rows).
 
 Everyone here is invented: NHS numbers use the 999 range set aside for testing, names are
 drawn from short lists, and clinical facts are random within their clinical ranges.
@@ -8,25 +8,37 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from sonar.commands.context import CommandContext
+from sonar.commands.base import Command
+from sonar.commands.context import CommandContext, CommandResult
+from sonar.commands.journey import (
+    DetainInPoliceCustody,
+    RecallToPrison,
+    ReceiveIntoPrison,
+    ReleaseFromPoliceCustody,
+    ReleaseFromPrison,
+)
+from sonar.commands.pathway import (
+    AssessDualDiagnosis,
+    AssessRisk,
+    AssignCaseload,
+    DischargeEpisode,
+    RecordBriefIntervention,
+    RecordReceptionScreen,
+    RecordReferralOutcome,
+    RecordReview,
+    RecordTop,
+    ReferToSms,
+    ReviseCarePlan,
+)
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.domain import codes
 from sonar.domain.attribution import Actor
-from sonar.domain.identity import Demographics, Identity, NhsNumber, PrisonNumber, nhs_check_digit
-from sonar.domain.pathway import (
-    BriefIntervention,
-    CarePlan,
-    Discharge,
-    DualDiagnosis,
-    ReceptionScreen,
-    Referral,
-    ReferralOutcome,
-    Review,
-    RiskAssessment,
-)
-from sonar.domain.top import Top, TopAnswers
+from sonar.domain.identity import NhsNumber, nhs_check_digit
 from sonar.eventstore.application import SonarApplication
 
 PRISONS = ("HMP Leeds", "HMP Hull", "HMP Wakefield", "HMP Doncaster", "HMP Lindholme",
@@ -50,7 +62,7 @@ def synthetic_nhs_number(rng: random.Random) -> NhsNumber:
             return NhsNumber(first_nine + str(check))
 
 
-def _top(rng: random.Random, stage: str, improvement: float) -> Top:
+def _top(rng: random.Random, pid: UUID, stage: str, improvement: float) -> RecordTop:
     opiate_days = max(0, min(28, round(rng.randint(10, 28) * (1 - improvement))))
     answers: dict[str, int | float | bool | None] = {
         "opiates_days": opiate_days,
@@ -69,110 +81,134 @@ def _top(rng: random.Random, stage: str, improvement: float) -> Top:
     }
     if rng.random() < 0.2:
         answers["education_days"] = None  # not answered, distinct from 0
-    return Top(stage, TopAnswers(answers), before_custody=stage == "start")
+    return RecordTop(patient_id=pid, episode=1, stage=stage, answers=answers,
+                     before_custody=stage == "start")
+
+
+@dataclass(frozen=True)
+class _Seeder:
+    """Runs one person's steps through the command pipeline, each at its clinical time."""
+
+    bus: CommandBus
+    rng: random.Random
+    now: datetime
+
+    def run(self, actor: Actor, at: datetime, command: Command) -> CommandResult:
+        ctx = CommandContext(actor=actor, correlation_id=f"demo-{self.rng.getrandbits(40):x}")
+        return self.bus.handle(ctx, command.model_copy(update={"occurred_at": min(at, self.now)}))
 
 
 def seed_patient(app: SonarApplication, rng: random.Random, now: datetime) -> None:
     """One person's journey: custody → prison → SMS pathway → maybe release or recall."""
+    seeder = _Seeder(CommandBus(app), rng, now)
+    run = seeder.run
     prison = rng.choice(PRISONS)
     worker = Actor(f"sms-{PRISONS.index(prison):02d}-{rng.randint(1, 4)}", "sms_worker",
                    f"{prison} Healthcare", prison)
     custody = Actor("custody-nurse-1", "custody_nurse", "West Yorkshire Police", "Leeds Custody")
     start = now - timedelta(days=rng.randint(2, 150), hours=rng.randint(0, 12))
-
-    def ctx(actor: Actor, at: datetime) -> CommandContext:
-        return CommandContext(actor=actor, correlation_id=f"demo-{rng.getrandbits(40):x}",
-                              occurred_at=min(at, now))
-
     given, family = rng.choice(GIVEN), rng.choice(FAMILY)
     dob = date(rng.randint(1965, 2004), rng.randint(1, 12), rng.randint(1, 28))
-    identity = Identity(synthetic_nhs_number(rng) if rng.random() < 0.85 else None)
-    pid = app.register_patient(ctx(custody, start - timedelta(days=1)), identity,
-                               Demographics(given, family, dob, rng.choice(("male", "female")))
-                               ).patient_id
+    nhs = synthetic_nhs_number(rng) if rng.random() < 0.85 else None
+    pid = run(custody, start - timedelta(days=1), RegisterPatient(
+        nhs_number=nhs.value if nhs else None, given_name=given, family_name=family,
+        date_of_birth=dob, sex=rng.choice(("male", "female")))).patient_id
     if rng.random() < 0.6:
-        app.detain_in_police_custody(ctx(custody, start - timedelta(hours=20)), pid,
-                                     "Leeds District Custody Suite", None)
-        app.release_from_police_custody(ctx(custody, start - timedelta(hours=2)), pid,
-                                        "remanded_to_court")
-    number = PrisonNumber(f"{rng.choice('ABGH')}{rng.randint(1000, 9999)}"
-                          f"{rng.choice('ABCDEFGH')}{rng.choice('ABCDEFGH')}")
-    app.receive_into_prison(ctx(worker, start), pid, prison, number)
+        run(custody, start - timedelta(hours=20), DetainInPoliceCustody(
+            patient_id=pid, custody_suite="Leeds District Custody Suite"))
+        run(custody, start - timedelta(hours=2), ReleaseFromPoliceCustody(
+            patient_id=pid, outcome="remanded_to_court"))
+    number = (f"{rng.choice('ABGH')}{rng.randint(1000, 9999)}"
+              f"{rng.choice('ABCDEFGH')}{rng.choice('ABCDEFGH')}")
+    run(worker, start, ReceiveIntoPrison(patient_id=pid, establishment=prison,
+                                         prison_number=number))
     mixture = rng.choice(SUBSTANCE_MIX)
-    app.record_reception_screen(ctx(worker, start + timedelta(minutes=40)), pid, ReceptionScreen(
-        physical_health_concern=rng.random() < 0.3, alcohol_use="alcohol" in mixture,
-        substance_use=True, withdrawal_symptoms=rng.random() < 0.5,
-        mental_health_concern=rng.random() < 0.4, self_harm_risk=rng.random() < 0.15,
-        acct_opened=False, medicines=("Methadone 30mg",) if "heroin" in mixture else (),
-        refer_to_sms=True))
+    run(worker, start + timedelta(minutes=40), RecordReceptionScreen(
+        patient_id=pid, physical_health_concern=rng.random() < 0.3,
+        alcohol_use="alcohol" in mixture, substance_use=True,
+        withdrawal_symptoms=rng.random() < 0.5, mental_health_concern=rng.random() < 0.4,
+        self_harm_risk=rng.random() < 0.15, acct_opened=False,
+        medicines=["Methadone 30mg"] if "heroin" in mixture else [], refer_to_sms=True))
     referred = start + timedelta(hours=2)
-    app.refer_to_sms(ctx(worker, referred), pid, Referral(
-        "reception_screen", mixture, rng.choice(("currently", "previously", "never")),
-        rng.random() < 0.5))
-    step: Callable[[timedelta], CommandContext] = lambda d: ctx(worker, referred + d)  # noqa: E731
+    run(worker, referred, ReferToSms(
+        patient_id=pid, source="reception_screen", substances=list(mixture),
+        injecting_status=rng.choice(("currently", "previously", "never")),
+        previously_treated=rng.random() < 0.5))
     if rng.random() < 0.1:
-        app.record_referral_outcome(step(timedelta(hours=3)), pid, 1,
-                                    ReferralOutcome("declined_by_patient"))
+        run(worker, referred + timedelta(hours=3), RecordReferralOutcome(
+            patient_id=pid, episode=1, outcome="declined_by_patient"))
         return
-    app.record_referral_outcome(step(timedelta(hours=3)), pid, 1, ReferralOutcome("accepted"))
-    app.assess_dual_diagnosis(step(timedelta(hours=4)), pid, 1, DualDiagnosis(
-        rng.choice(("yes", "no", "no", "declined")), "Mental health in-reach"))
-    level = rng.choice(("low", "medium", "medium", "high"))
-    risks = tuple(rng.sample(("opiate_withdrawal", "overdose", "blood_borne_virus",
-                              "violence"), k=rng.randint(1, 3)))
-    app.assess_risk(step(timedelta(hours=5)), pid, 1, RiskAssessment(level, risks))
-    app.assign_caseload(step(timedelta(hours=6)), pid, 1, worker.actor_id, prison)
+    steps: list[tuple[timedelta, Command]] = [
+        (timedelta(hours=3), RecordReferralOutcome(patient_id=pid, episode=1,
+                                                   outcome="accepted")),
+        (timedelta(hours=4), AssessDualDiagnosis(
+            patient_id=pid, episode=1, status=rng.choice(("yes", "no", "no", "declined")),
+            mental_health_service="Mental health in-reach")),
+        (timedelta(hours=5), AssessRisk(
+            patient_id=pid, episode=1, level=rng.choice(("low", "medium", "medium", "high")),
+            risks=rng.sample(("opiate_withdrawal", "overdose", "blood_borne_virus",
+                              "violence"), k=rng.randint(1, 3)))),
+        (timedelta(hours=6), AssignCaseload(patient_id=pid, episode=1,
+                                            worker_id=worker.actor_id, site=prison)),
+    ]
     if "alcohol" in mixture:
-        app.record_brief_intervention(step(timedelta(hours=7)), pid, 1,
-                                      BriefIntervention("alcohol_brief_advice", "completed"))
-    app.record_top(step(timedelta(days=1)), pid, 1, _top(rng, "start", 0.0))
-    app.revise_care_plan(step(timedelta(days=1, hours=1)), pid, 1, CarePlan(
-        ("Stabilise on opioid substitution", "Reduce illicit use"),
-        ("304681000000107", "299941000000103"), worker.actor_id,
-        (referred + timedelta(days=28)).date()))
+        steps.append((timedelta(hours=7), RecordBriefIntervention(
+            patient_id=pid, episode=1, intervention="alcohol_brief_advice",
+            outcome="completed")))
+    steps += [
+        (timedelta(days=1), _top(rng, pid, "start", 0.0)),
+        (timedelta(days=1, hours=1), ReviseCarePlan(
+            patient_id=pid, episode=1,
+            goals=["Stabilise on opioid substitution", "Reduce illicit use"],
+            interventions=["304681000000107", "299941000000103"], named_worker=worker.actor_id,
+            next_review_date=(referred + timedelta(days=28)).date())),
+    ]
+    for after, command in steps:
+        run(worker, referred + after, command)
     elapsed = (now - referred).days
     for kind, days in (("day_5", 5), ("day_28", 28), ("week_13", 91)):
         if elapsed > days + 2 and rng.random() < 0.85:
             outcome = "completed" if rng.random() < 0.9 else "did_not_attend"
-            app.record_review(step(timedelta(days=days + rng.randint(0, 2))), pid, 1,
-                              Review(kind, outcome))
+            run(worker, referred + timedelta(days=days + rng.randint(0, 2)), RecordReview(
+                patient_id=pid, episode=1, kind=kind, outcome=outcome))
         else:
             break
     if elapsed > 40 and rng.random() < 0.7:
-        app.record_top(step(timedelta(days=min(elapsed - 1, 90))), pid, 1,
-                       _top(rng, "review", rng.uniform(0.0, 0.9)))
+        run(worker, referred + timedelta(days=min(elapsed - 1, 90)),
+            _top(rng, pid, "review", rng.uniform(0.0, 0.9)))
     if elapsed > 60 and rng.random() < 0.5:
         release_at = referred + timedelta(days=rng.randint(45, elapsed))
-        _release(app, rng, now, pid, release_at, mixture, worker, ctx)
+        _release(app, seeder, pid, release_at, mixture, worker)
 
 
-Context = Callable[[Actor, datetime], CommandContext]
-
-
-def _release(app: SonarApplication, rng: random.Random, now: datetime, pid: UUID,
-             release_at: datetime, mixture: tuple[str, ...], worker: Actor,
-             ctx: Context) -> None:
+def _release(app: SonarApplication, seeder: _Seeder, pid: UUID, release_at: datetime,
+             mixture: tuple[str, ...], worker: Actor) -> None:
     """Discharge and release; then maybe community treatment, maybe a recall."""
+    rng, now, run = seeder.rng, seeder.now, seeder.run
     reason = rng.choice(("transferred_not_in_custody", "completed", "dropped_out"))
-    app.discharge(ctx(worker, release_at - timedelta(hours=1)), pid, 1, Discharge(reason))
-    app.release_from_prison(ctx(worker, release_at), pid,
-                            rng.choice(("licence", "end_of_sentence")), "Leeds")
+    run(worker, release_at - timedelta(hours=1), DischargeEpisode(patient_id=pid, episode=1,
+                                                           exit_reason=reason))
+    run(worker, release_at, ReleaseFromPrison(
+        patient_id=pid, release_type=rng.choice(("licence", "end_of_sentence")),
+        destination_area="Leeds"))
     community = Actor("drug-service-leeds", "community_clinician",
                       "Leeds Community Drug Service", "Leeds")
     first_appointment = release_at + timedelta(days=rng.randint(2, 35))
     if reason == "transferred_not_in_custody" and first_appointment < now and (
             rng.random() < 0.6):
-        app.refer_to_sms(ctx(community, first_appointment), pid, Referral(
-            "community_service", mixture, "previously", True))
-        app.record_referral_outcome(ctx(community, first_appointment + timedelta(hours=1)),
-                                    pid, 2, ReferralOutcome("accepted"))
+        run(community, first_appointment, ReferToSms(
+            patient_id=pid, source="community_service", substances=list(mixture),
+            injecting_status="previously", previously_treated=True))
+        run(community, first_appointment + timedelta(hours=1), RecordReferralOutcome(
+            patient_id=pid, episode=2, outcome="accepted"))
     record = app.get_record(pid)
     if (record.journey.last_release_type == "licence" and record.active_episode is None
             and rng.random() < 0.25):
         recall_at = release_at + timedelta(days=rng.randint(5, 20))
         if recall_at < now:
-            app.recall_to_prison(ctx(worker, recall_at), pid,
-                                 rng.choice(tuple(codes.RECALL_TYPE)), worker.site)
+            run(worker, recall_at, RecallToPrison(
+                patient_id=pid, recall_type=rng.choice(tuple(codes.RECALL_TYPE)),
+                establishment=worker.site))
 
 
 def seed_cohort(app: SonarApplication, patients: int, *, seed: int = 7,

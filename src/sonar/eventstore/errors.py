@@ -1,4 +1,4 @@
-"""Application errors: what a use case can refuse besides the domain's own rules."""
+"""Errors of the record store: a record that does not exist, and what a failed store said."""
 
 from __future__ import annotations
 
@@ -19,22 +19,6 @@ class PatientNotFound(ApplicationError):
     def __init__(self, patient_id: UUID) -> None:
         super().__init__(f"No care record has id {patient_id}.")
         self.patient_id = patient_id
-
-
-class DuplicatePatient(ApplicationError):
-    rule = "patient.already_registered"
-
-    def __init__(self, existing_id: UUID) -> None:
-        super().__init__("A care record with this NHS number already exists.")
-        self.existing_id = existing_id
-
-
-class ConcurrencyConflict(ApplicationError):
-    rule = "record.concurrent_update"
-
-
-class IdempotencyKeyReused(ApplicationError):
-    rule = "idempotency_key.reused"
 
 
 READ_ONLY_SQLSTATE = "25006"  # read_only_sql_transaction: a standby, or made read-only

@@ -13,7 +13,8 @@ from uuid import UUID
 import structlog
 
 from sonar.commands.context import CommandContext
-from sonar.commands.reset import record_missed_appointment
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.reset import RecordMissedAppointment
 from sonar.domain.attribution import Actor
 from sonar.domain.errors import DomainError
 from sonar.domain.reset import MISSED_GRACE
@@ -30,6 +31,7 @@ log = structlog.get_logger("sonar.scheduler")
 def run_once(app: SonarApplication, runner: ProjectionRunner) -> int:
     """Record every appointment now past its end and grace period; return how many."""
     runner.wait_for(app.position(), timeout=10.0)
+    bus = CommandBus(app)
     recorded = 0
     for patient_id, appointment_id in overdue_unattended(runner.store,
                                                          app.clock() - MISSED_GRACE):
@@ -37,7 +39,8 @@ def run_once(app: SonarApplication, runner: ProjectionRunner) -> int:
                              purpose_of_use="scheduled", source="scheduler",
                              idempotency_key=f"missed:{patient_id}:{appointment_id}")
         try:
-            result = record_missed_appointment(app, ctx, UUID(patient_id), appointment_id)
+            result = bus.handle(ctx, RecordMissedAppointment(patient_id=UUID(patient_id),
+                                                             appointment_id=appointment_id))
         except (DomainError, ApplicationError) as exc:  # attended or marked meanwhile
             log.info("missed_appointment_skipped", rule=getattr(exc, "rule", "unknown"))
             continue

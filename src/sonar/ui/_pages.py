@@ -13,6 +13,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from sonar.commands.journey import ReceiveIntoPrison
+from sonar.commands.pathway import AssignCaseload, RecordReview, ReviseCarePlan
 from sonar.ui import _session
 from sonar.ui._api import Api
 from sonar.ui._catalogue import REGISTER, SEARCH, SIGN_IN, STEPS, Step
@@ -103,7 +105,8 @@ async def register(request: Request) -> Response:
         answer = checked(await api.post(P, body))
         if answer.ok:
             pid = answer.body["patient_id"]
-            return RedirectResponse(f"/ui/patients/{pid}/reception?registered=1", 303)
+            return RedirectResponse(f"/ui/patients/{pid}/receive-into-prison?registered=1",
+                                    303)
         errors = place(REGISTER, answer.problems())
     return render_form(request, REGISTER, values, errors, 422, action="/ui/patients/new")
 
@@ -118,13 +121,13 @@ def _step_defaults(step: Step, request: Request,
                    patient: dict[str, Any] | None) -> dict[str, str | list[str]]:
     """Sensible starting answers: where and who the clinician is, the plan being revised."""
     user = user_of(request)
-    if step.slug == "reception":
+    if step.command is ReceiveIntoPrison:
         return {"establishment": user.site}
-    if step.slug == "review":
+    if step.command is RecordReview:
         return {"kind": request.query_params.get("kind", "")}
-    if step.slug == "caseload-assignment":
+    if step.command is AssignCaseload:
         return {"worker_id": user.actor_id, "site": user.site}
-    if step.slug == "care-plan":
+    if step.command is ReviseCarePlan:
         plan = (patient or {}).get("care_plan") or {}
         worker = (patient or {}).get("caseload_worker") or user.actor_id
         return {"goals": "\n".join(plan.get("goals", [])),
@@ -133,9 +136,26 @@ def _step_defaults(step: Step, request: Request,
     return {}
 
 
-def _step(slug: str, episode: int | None) -> Step | None:
+def _step(slug: str, episode: int | None, request: Request) -> Step | None:
+    """The step at this address: episodic steps under an episode, and every other path
+    parameter (e.g. an appointment id) given in the query."""
     step = STEPS.get(slug)
-    return step if step is not None and step.episodic == (episode is not None) else None
+    if step is None or step.episodic != (episode is not None):
+        return None
+    if any(not request.query_params.get(p) for p in step.addressed_by):
+        return None
+    return step
+
+
+def _here(request: Request) -> str:
+    """This page's address, query included (it names what the step is about)."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def _api_path(step: Step, patient_id: str, episode: int | None, request: Request) -> str:
+    named = {p: quote(request.query_params[p], safe="") for p in step.addressed_by}
+    return f"{P}/{quote(patient_id)}" + step.api.format(episode=episode, **named)
 
 
 @router.get("/patients/{patient_id}/{slug}")
@@ -143,12 +163,12 @@ def _step(slug: str, episode: int | None) -> Step | None:
 async def step_page(request: Request, patient_id: str, slug: str,
                     episode: int | None = None) -> Response:
     api = signed_in(request)
-    step = _step(slug, episode)
+    step = _step(slug, episode, request)
     if step is None:
         return problem(request, None)
     patient = await _banner(api, patient_id)
     return render_form(request, step.form, _step_defaults(step, request, patient),
-                       action=request.url.path, patient=patient, patient_id=patient_id,
+                       action=_here(request), patient=patient, patient_id=patient_id,
                        registered=request.query_params.get("registered"))
 
 
@@ -158,18 +178,18 @@ async def take_step(request: Request, patient_id: str, slug: str,
                     episode: int | None = None) -> Response:
     api = signed_in(request)
     values = await posted(request)
-    step = _step(slug, episode)
+    step = _step(slug, episode, request)
     if step is None:
         return problem(request, None)
     body, errors = to_body(step.form, values)
     if not errors:
-        path = f"{P}/{quote(patient_id)}" + step.api.format(episode=episode)
+        path = _api_path(step, patient_id, episode, request)
         answer = checked(await api.post(path, body))
         if answer.ok:
             return RedirectResponse(f"/ui/patients/{quote(patient_id)}?done={slug}"
                                     f"&min_position={answer.body['position']}", 303)
         errors = place(step.form, answer.problems())
-    return render_form(request, step.form, values, errors, 422, action=request.url.path,
+    return render_form(request, step.form, values, errors, 422, action=_here(request),
                        patient=await _banner(api, patient_id), patient_id=patient_id)
 
 

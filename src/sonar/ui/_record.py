@@ -11,11 +11,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
+from sonar.domain.access import allows
 from sonar.domain.attribution import CLINICAL_TZ
 from sonar.ui import _timeline
 from sonar.ui._api import ApiAnswer
 from sonar.ui._catalogue import STEPS
-from sonar.ui._pathway_forms import BREAK_GLASS, REFUSALS
+from sonar.ui._layouts import REFUSALS
 from sonar.ui._web import (
     P,
     checked,
@@ -24,6 +25,7 @@ from sonar.ui._web import (
     render,
     render_form,
     signed_in,
+    user_of,
 )
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -34,7 +36,8 @@ def refused(request: Request, answer: ApiAnswer, patient_id: str) -> Response:
     rule = answer.body.get("rule") if isinstance(answer.body, dict) else None
     if answer.status != 403 or rule not in REFUSALS:
         return problem(request, answer)
-    return render_form(request, BREAK_GLASS, {}, status=403, refusal=REFUSALS[str(rule)],
+    return render_form(request, STEPS["break-glass"].form, {}, status=403,
+                       refusal=REFUSALS[str(rule)],
                        action=f"/ui/patients/{quote(patient_id)}/break-glass",
                        patient_id=None)
 
@@ -59,7 +62,11 @@ async def record(request: Request, patient_id: str, done: str = "") -> Response:
     until = found.body.get("break_glass_until")  # this user's, while it runs
     glass = datetime.fromisoformat(until) if isinstance(until, str) else None
     done_step = STEPS.get(done)
-    return render(request, "record.html", patient=found.body, steps=STEPS.values(),
+    role = user_of(request).role
+    offered = [s for s in STEPS.values()
+               if not s.addressed_by and s.command.step.needs_relationship
+               and allows(role, s.right)]
+    return render(request, "record.html", patient=found.body, steps=offered,
                   entries=entries if checked(timeline).ok else [],
                   filter_form=_timeline.FILTER, filter=wanted, errors=errors,
                   values=dict(request.query_params),

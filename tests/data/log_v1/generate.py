@@ -16,14 +16,21 @@ from pathlib import Path
 
 from sonar.bootstrap import build_application
 from sonar.cli.demo import seed_cohort
-from sonar.commands import access, reset
+from sonar.commands.access import (
+    BreakGlass,
+    RecordFamilyNotificationConsent,
+    RecordSharingDissent,
+    RevokeFamilyNotificationConsent,
+)
 from sonar.commands.context import CommandContext
+from sonar.commands.journey import ReceiveIntoPrison
+from sonar.commands.pathway import RecordBriefIntervention, RecordReferralOutcome, ReferToSms
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
+from sonar.commands.reset import BookAppointment, CancelAppointment, MedicineOnRelease, PlanRelease
 from sonar.config import Settings
 from sonar.domain.attribution import Actor
 from sonar.domain.care_record import CareRecord
-from sonar.domain.identity import Demographics, Identity, NhsNumber
-from sonar.domain.pathway import BriefIntervention, Referral, ReferralOutcome
-from sonar.domain.reset import MedicineSupply, ReleasePlan
 from sonar.readmodels.record_view import plain, record_view
 
 HERE = Path(__file__).parent
@@ -48,35 +55,47 @@ def main() -> None:
         return CommandContext(actor=WORKER, correlation_id=f"legacy-{minutes}",
                               occurred_at=NOW - timedelta(days=20) + timedelta(minutes=minutes))
 
-    pid = app.register_patient(ctx(0), Identity(NhsNumber("9990000018")),
-                               Demographics("Robin", "Garside", date(1988, 2, 3), "female")
-                               ).patient_id
-    app.receive_into_prison(ctx(1), pid, "HMP Leeds", None)
-    app.refer_to_sms(ctx(2), pid, Referral("reception_screen", ("heroin",), "currently", True))
-    app.record_referral_outcome(ctx(3), pid, 1, ReferralOutcome("accepted"))
+    pid = CommandBus(app).handle(ctx(0), RegisterPatient(
+        nhs_number="9990000018", given_name="Robin", family_name="Garside",
+        date_of_birth=date(1988, 2, 3), sex="female")).patient_id
+    CommandBus(app).handle(ctx(1), ReceiveIntoPrison(patient_id=pid, establishment="HMP Leeds"))
+    CommandBus(app).handle(ctx(2), ReferToSms(
+        patient_id=pid, source="reception_screen", substances=["heroin"],
+        injecting_status="currently", previously_treated=True))
+    CommandBus(app).handle(ctx(3), RecordReferralOutcome(
+        patient_id=pid, episode=1, outcome="accepted"))
     for i in range(60):  # past the snapshot interval (50)
-        app.record_brief_intervention(ctx(10 + i), pid, 1,
-                                      BriefIntervention("alcohol_brief_advice", "completed"))
-    access.record_family_notification_consent(app, ctx(100), pid, "Pat Garside", "sister",
-                                              "email")
-    access.record_family_notification_consent(app, ctx(101), pid, "Lee Garside", "brother",
-                                              "text_message")
-    access.revoke_family_notification_consent(app, ctx(102), pid, "Lee Garside")
-    access.record_sharing_dissent(app, ctx(103), pid, "Leeds Housing Trust")
-    access.break_glass(app, ctx(104), pid, "Urgent clinical need at night", 4)
-    reset.plan_release(app, ctx(105), pid, ReleasePlan(
-        date(2026, 6, 20), "Leeds", True, "Burley Park Medical Centre", True,
-        "Forward Leeds", True, (MedicineSupply("Methadone 30mg", 7),), True, True))
-    _, appointment = reset.book_appointment(
-        app, ctx(106), pid, kind="probation", agency="Leeds Probation",
-        agency_contact="probation@example.org",
-        starts_at=datetime(2026, 6, 22, 10, tzinfo=UTC),
-        ends_at=datetime(2026, 6, 22, 11, tzinfo=UTC), place="Leeds Probation Office")
-    reset.book_appointment(app, ctx(107), pid, kind="gp", agency="Burley Park",
-                           agency_contact=None, starts_at=datetime(2026, 6, 23, 10, tzinfo=UTC),
-                           ends_at=datetime(2026, 6, 23, 10, 30, tzinfo=UTC),
-                           place="Burley Park Medical Centre")
-    reset.cancel_appointment(app, ctx(108), pid, appointment, "Rearranged by probation")
+        CommandBus(app).handle(ctx(10 + i), RecordBriefIntervention(
+            patient_id=pid, episode=1, intervention="alcohol_brief_advice", outcome="completed"))
+    CommandBus(app).handle(ctx(100), RecordFamilyNotificationConsent(
+        patient_id=pid, family_member="Pat Garside", relationship="sister",
+        contact_channel="email"))
+    CommandBus(app).handle(ctx(101), RecordFamilyNotificationConsent(
+        patient_id=pid, family_member="Lee Garside", relationship="brother",
+        contact_channel="text_message"))
+    CommandBus(app).handle(ctx(102), RevokeFamilyNotificationConsent(
+        patient_id=pid, family_member="Lee Garside"))
+    CommandBus(app).handle(ctx(103), RecordSharingDissent(
+        patient_id=pid, organisation="Leeds Housing Trust"))
+    CommandBus(app).handle(ctx(104), BreakGlass(
+        patient_id=pid, reason="Urgent clinical need at night", hours=4))
+    CommandBus(app).handle(ctx(105), PlanRelease(
+        patient_id=pid, expected_release_date=date(2026, 6, 20), release_area="Leeds",
+        gp_registered=True, gp_practice="Burley Park Medical Centre",
+        community_treatment_referral=True, community_service="Forward Leeds",
+        reconnect_referral=True, medicines=[MedicineOnRelease(name="Methadone 30mg", days=7)],
+        ost_bridging=True, naloxone_supplied=True))
+    appointment = CommandBus(app).handle(ctx(106), BookAppointment(
+        patient_id=pid, kind="probation", agency="Leeds Probation",
+        agency_contact="probation@example.org", starts_at=datetime(2026, 6, 22, 10, tzinfo=UTC),
+        ends_at=datetime(2026, 6, 22, 11, tzinfo=UTC),
+        place="Leeds Probation Office")).details["appointment_id"]
+    CommandBus(app).handle(ctx(107), BookAppointment(
+        patient_id=pid, kind="gp", agency="Burley Park", agency_contact=None,
+        starts_at=datetime(2026, 6, 23, 10, tzinfo=UTC),
+        ends_at=datetime(2026, 6, 23, 10, 30, tzinfo=UTC), place="Burley Park Medical Centre"))
+    CommandBus(app).handle(ctx(108), CancelAppointment(
+        patient_id=pid, appointment_id=appointment, reason="Rearranged by probation"))
     ids = [n.originator_id for n in app.recorder.select_notifications(start=1, limit=10_000)
            if ":CareRecord." in n.topic]
     views = {str(r.id): {**record_view(r, NOW.date()), "other": other_state(r)}

@@ -3,7 +3,6 @@ and every refused command leaves the log exactly as it was."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,20 +11,21 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from sonar.commands.context import CommandContext
+from sonar.commands.pathway import AssessRisk
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
 from sonar.domain import (
     Actor,
-    Demographics,
     DomainError,
     EpisodeStatus,
-    Identity,
     Review,
-    RiskAssessment,
 )
 from sonar.domain.review_schedule import REVIEW_ORDER
 from sonar.eventstore.application import SonarApplication
 from sonar.eventstore.errors import ApplicationError
 from tests import strategies as s
 from tests.conftest import FakeClock
+from tests.steps import command_for
 
 CTX = CommandContext(actor=Actor("sms-1", "sms_worker", "HMP Leeds HC", "HMP Leeds"),
                      correlation_id="sm")
@@ -41,14 +41,15 @@ class CareRecordMachine(RuleBasedStateMachine):
 
     @initialize()
     def register(self) -> None:
-        self.pid = self.app.register_patient(
-            CTX, Identity(), Demographics("Kim", "Oakes", date(1980, 1, 1), "female")).patient_id
+        self.pid = CommandBus(self.app).handle(CTX, RegisterPatient(
+            given_name="Kim", family_name="Oakes", date_of_birth=date(1980, 1, 1),
+            sex="female")).patient_id
 
     def _try(self, command: str, *args: Any) -> None:
         before = self.app.position()
         version = self.app.get_record(self.pid).version
         try:
-            getattr(self.app, command)(CTX, self.pid, *args)
+            CommandBus(self.app).handle(CTX, command_for(command, self.pid, *args))
         except (DomainError, ApplicationError):
             self.refusals += 1
             assert self.app.position() == before, f"refused {command} wrote to the log"
@@ -117,9 +118,10 @@ class CareRecordMachine(RuleBasedStateMachine):
 
     def _try_future(self, hours: int) -> None:
         before = self.app.position()
-        ctx = replace(CTX, occurred_at=self.clock.now + timedelta(hours=hours))
         try:
-            self.app.assess_risk(ctx, self.pid, self.episode_no, RiskAssessment("low", ()))
+            CommandBus(self.app).handle(CTX, AssessRisk(
+                patient_id=self.pid, episode=self.episode_no, level="low", risks=[],
+                occurred_at=self.clock.now + timedelta(hours=hours)))
         except DomainError:
             assert self.app.position() == before
         else:

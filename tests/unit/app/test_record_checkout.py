@@ -6,9 +6,13 @@ from typing import Any
 
 import pytest
 
-from sonar.domain import Identity, IllegalStep, Referral, ReferralOutcome, RiskAssessment
+from sonar.commands.pathway import AssessRisk, RecordReferralOutcome, ReferToSms
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
+from sonar.domain import IllegalStep
 from sonar.eventstore.application import SonarApplication
 from tests.conftest import FakeClock
+from tests.steps import fields
 from tests.unit.app.test_application import CTX, PERSON
 
 
@@ -19,15 +23,18 @@ def app(clock: FakeClock) -> SonarApplication:
 
 
 def _open(app: SonarApplication) -> Any:
-    pid = app.register_patient(CTX, Identity(), PERSON).patient_id
-    app.refer_to_sms(CTX, pid, Referral("self", ("alcohol",), "never", False))
-    app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted"))
+    pid = CommandBus(app).handle(CTX, RegisterPatient(**fields(PERSON))).patient_id
+    CommandBus(app).handle(CTX, ReferToSms(
+        patient_id=pid, source="self", substances=["alcohol"], injecting_status="never",
+        previously_treated=False))
+    CommandBus(app).handle(CTX, RecordReferralOutcome(
+        patient_id=pid, episode=1, outcome="accepted"))
     return pid
 
 
 def test_a_saved_command_leaves_its_record_in_the_cache(app: SonarApplication) -> None:
     pid = _open(app)
-    app.assess_risk(CTX, pid, 1, RiskAssessment("high", ()))
+    CommandBus(app).handle(CTX, AssessRisk(patient_id=pid, episode=1, level="high", risks=[]))
     assert app.record_cache.version(pid) == 4
     taken = app.record_cache.take(pid)
     assert taken is not None
@@ -38,7 +45,8 @@ def test_a_saved_command_leaves_its_record_in_the_cache(app: SonarApplication) -
 def test_a_refused_command_puts_the_unchanged_record_back(app: SonarApplication) -> None:
     pid = _open(app)
     with pytest.raises(IllegalStep):
-        app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted"))  # already
+        CommandBus(app).handle(CTX, RecordReferralOutcome(  # already recorded
+            patient_id=pid, episode=1, outcome="accepted"))
     assert app.record_cache.version(pid) == 3
 
 
@@ -52,8 +60,9 @@ def test_a_command_whose_save_fails_leaves_nothing_of_it_cached(
     with monkeypatch.context() as patched:
         patched.setattr(app.group_commit, "save", store_down)
         with pytest.raises(OSError, match="store unavailable"):
-            app.assess_risk(CTX, pid, 1, RiskAssessment("high", ()))
+            CommandBus(app).handle(CTX, AssessRisk(
+                patient_id=pid, episode=1, level="high", risks=[]))
     assert app.record_cache.version(pid) is None
     assert app.get_record(pid).episode(1).entries == []
-    app.assess_risk(CTX, pid, 1, RiskAssessment("low", ()))
+    CommandBus(app).handle(CTX, AssessRisk(patient_id=pid, episode=1, level="low", risks=[]))
     assert [e.value.level for e in app.get_record(pid).episode(1).entries] == ["low"]

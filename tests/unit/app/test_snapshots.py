@@ -11,21 +11,29 @@ from typing import Any
 import pytest
 
 from sonar.cli.runtime import YOUNG_THRESHOLD, tune_gc
-from sonar.domain import VALUE_TYPES, Identity, Referral, ReferralOutcome, RiskAssessment
+from sonar.commands.pathway import AssessRisk, RecordReferralOutcome, ReferToSms
+from sonar.commands.pipeline import CommandBus
+from sonar.commands.record import RegisterPatient
+from sonar.domain import VALUE_TYPES, RiskAssessment
 from sonar.eventstore.application import SonarApplication, fold
 from sonar.eventstore.snapshot_codec import SnapshotRefused, SnapshotTranscoder
 from sonar.eventstore.transcoder import ValueTranscoder
+from tests.steps import fields
 from tests.unit.app.test_application import CTX, PERSON
 
 CODEC = SnapshotTranscoder(ValueTranscoder(VALUE_TYPES))
 
 
 def _record_with(app: SonarApplication, risks: int) -> Any:
-    pid = app.register_patient(CTX, Identity(), PERSON).patient_id
-    app.refer_to_sms(CTX, pid, Referral("self", ("alcohol",), "never", False))
-    app.record_referral_outcome(CTX, pid, 1, ReferralOutcome("accepted"))
+    pid = CommandBus(app).handle(CTX, RegisterPatient(**fields(PERSON))).patient_id
+    CommandBus(app).handle(CTX, ReferToSms(
+        patient_id=pid, source="self", substances=["alcohol"], injecting_status="never",
+        previously_treated=False))
+    CommandBus(app).handle(CTX, RecordReferralOutcome(
+        patient_id=pid, episode=1, outcome="accepted"))
     for i in range(risks):
-        app.assess_risk(CTX, pid, 1, RiskAssessment(("low", "medium", "high")[i % 3], ()))
+        CommandBus(app).handle(CTX, AssessRisk(
+            patient_id=pid, episode=1, level=("low", "medium", "high")[i % 3], risks=[]))
     return pid
 
 

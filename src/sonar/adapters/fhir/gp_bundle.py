@@ -15,12 +15,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from sonar.adapters.fhir.codes import NHS_NUMBER, ODS_CODE
 from sonar.adapters.fhir.items import CLINICAL, ItemFields, item_fields
+from sonar.commands.gp import ImportGpRecord
 from sonar.domain.errors import InvalidValue, InvalidValues
 from sonar.domain.gp_record import GpItem
 from sonar.domain.identity import NhsNumber
@@ -208,3 +210,10 @@ def _item(key: str, fields: ItemFields, base: str, parsed: ParsedGpRecord) -> Gp
         parsed.problems.extend(Issue(coding_pointer if p.field in ("code", "display")
                                      else base, p.rule, p.message) for p in problems)
         return None
+
+
+def import_command(patient_id: UUID, parsed: ParsedGpRecord) -> ImportGpRecord:
+    """The command that imports a parsed bundle's items into the patient's record."""
+    return ImportGpRecord(patient_id=patient_id, source_system=parsed.source_system,
+                          content_hash=parsed.content_hash, items=tuple(parsed.items),
+                          nhs_number=parsed.nhs_number.value if parsed.nhs_number else None)

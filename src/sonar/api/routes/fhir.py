@@ -6,7 +6,7 @@ invalid FHIR come back as one problem document listing every issue by JSON point
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,9 +14,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from sonar.adapters.fhir.export import export_bundle
-from sonar.api.deps import AppDep, ContextDep
+from sonar.adapters.fhir.gp_bundle import Issue, entry_order, import_command, parse_gp_bundle
+from sonar.api.deps import AppDep, BusDep, ContextDep
 from sonar.api.errors import ProblemError
-from sonar.commands.gp_import import GpImportRefused, import_gp_record
+from sonar.domain.errors import InvalidValue
 
 FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/api/v1/patients/{patient_id}", tags=["fhir"])
@@ -35,24 +36,34 @@ def export_fhir(patient_id: UUID, app: AppDep) -> JSONResponse:
              summary="Import a GP record Bundle (GP Connect structured record style)",
              openapi_extra={"requestBody": {"required": True,
                                             "content": {FHIR_JSON: {}, "application/json": {}}}})
-async def import_gp(patient_id: UUID, request: Request, app: AppDep, ctx: ContextDep,
+async def import_gp(patient_id: UUID, request: Request, bus: BusDep, ctx: ContextDep,
                     response: Response,
                     partial: Annotated[bool, Query(
                         description="Import the good entries and skip bad ones")] = False,
                     ) -> dict[str, Any]:
-    body = await request.body()
+    """A partly bad bundle imports nothing unless the caller asks for a partial import: a
+    clinician must not be left believing an allergy list is complete when one allergy was
+    refused. Problems about the whole bundle (not JSON, no source) refuse it even then."""
+    parsed = parse_gp_bundle(await request.body())
+    if parsed.fatal or (parsed.problems and not partial):
+        _refuse(parsed.fatal + parsed.problems)
     try:
-        report = await run_in_threadpool(import_gp_record, app, ctx, patient_id, body, partial)
-    except GpImportRefused as refused:
-        errors = [{"pointer": p.pointer, "rule": p.rule, "detail": p.detail}
-                  for p in refused.problems]
-        raise ProblemError(422, refused.rule, "The GP record bundle is not valid",
-                           refused.message, errors=errors) from None
-    response.headers["X-Log-Position"] = str(report.position)
-    if report.imported == 0:
+        result = await run_in_threadpool(bus.handle, ctx, import_command(patient_id, parsed))
+    except InvalidValue as refused:  # the domain's identity check: another person's record
+        _refuse([Issue(parsed.nhs_pointer if refused.field == "nhs_number" else "",
+                       refused.rule, refused.message)])
+    response.headers["X-Log-Position"] = str(result.position)
+    if not result.details["imported"]:
         response.status_code = 200
-    return {"patient_id": str(report.patient_id), "imported": report.imported,
-            "already_imported": report.already_imported,
+    skipped = sorted(parsed.skipped + parsed.problems, key=entry_order)
+    return {"patient_id": str(result.patient_id), **result.details,
             "skipped": [{"pointer": s.pointer, "rule": s.rule, "reason": s.detail}
-                        for s in report.skipped],
-            "position": report.position, "replayed": report.replayed}
+                        for s in skipped],
+            "position": result.position, "replayed": result.replayed}
+
+
+def _refuse(problems: list[Issue]) -> NoReturn:
+    errors = [{"pointer": p.pointer, "rule": p.rule, "detail": p.detail} for p in problems]
+    raise ProblemError(422, "gp_import.invalid", "The GP record bundle is not valid",
+                       f"The GP record bundle has {len(problems)} problem(s); nothing was "
+                       "imported.", errors=errors)

@@ -10,15 +10,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict
 
-from sonar.api.deps import AppDep, ContextDep, ReadStoreDep
+from sonar.api.deps import BusDep, ContextDep, ReadStoreDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import accepted
+from sonar.api.routes.commands import field_of
 from sonar.api.schemas.common import CommandAccepted
-from sonar.api.schemas.reset import ReminderContactCreate
 from sonar.api.security import get_principal
 from sonar.auth.tokens import Principal
-from sonar.commands import reset
+from sonar.commands.reset import RecordAttendance, RecordReminderContact
 from sonar.readmodels import diary
 
 router = APIRouter(prefix="/api/v1/me", tags=["my diary (ReSet)"])
@@ -55,16 +56,25 @@ def my_diary_page(patient_id: OwnPatient, store: ReadStoreDep) -> HTMLResponse:
 
 @router.post("/diary/{appointment_id}/attendance", status_code=201,
              summary="I went to this appointment")
-def confirm_attendance(patient_id: OwnPatient, appointment_id: Annotated[str, Path(
-        max_length=40, pattern="^[0-9a-f]+$")], app: AppDep, ctx: ContextDep,
+def confirm_attendance(patient_id: OwnPatient, appointment_id: Annotated[
+        str, Path(max_length=40, pattern="^[0-9a-f]+$")], bus: BusDep, ctx: ContextDep,
         response: Response) -> CommandAccepted:
-    return accepted(reset.record_attendance(app, ctx, patient_id, appointment_id, "person"),
-                    response)
+    return accepted(bus.handle(ctx, RecordAttendance(
+        patient_id=patient_id, appointment_id=appointment_id, confirmed_by="person")), response)
+
+
+class MyReminderContact(BaseModel):
+    """Where to send my appointment reminders (the reminder step's own fields and rules,
+    without the patient: that is the caller); ``channel`` null stops them."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    channel: str | None = field_of(RecordReminderContact, "channel")
+    address: str | None = field_of(RecordReminderContact, "address")
 
 
 @router.post("/reminder-contact", status_code=201,
              summary="Remind me of my appointments by text or email (null channel: stop)")
-def my_reminder_contact(patient_id: OwnPatient, body: ReminderContactCreate, app: AppDep,
+def my_reminder_contact(patient_id: OwnPatient, body: MyReminderContact, bus: BusDep,
                         ctx: ContextDep, response: Response) -> CommandAccepted:
-    return accepted(reset.record_reminder_contact(app, ctx, patient_id, body.channel,
-                                                  body.address), response)
+    return accepted(bus.handle(ctx, RecordReminderContact(
+        patient_id=patient_id, channel=body.channel, address=body.address)), response)
