@@ -19,6 +19,7 @@ from sonar.domain.pathway import (
     Review,
     RiskAssessment,
 )
+from sonar.domain.places import Place, PlaceKind, of_kind
 from sonar.domain.top import TOP_ITEMS, TOP_STAGE, ItemKind, Top, TopAnswers, TopValue
 
 BASE_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -102,3 +103,16 @@ care_plans = st.builds(
     next_review_date=st.dates(date(2026, 3, 1), date(2026, 12, 31)))
 discharges = st.builds(Discharge, exit_reason=st.sampled_from(list(codes.EXIT_REASON)))
 elapsed = st.integers(0, 200).map(lambda days: timedelta(days=days))
+
+places: st.SearchStrategy[Place] = st.deferred(
+    lambda: st.sampled_from([place for kind in PlaceKind for place in of_kind(kind)]))
+
+
+@st.composite
+def respellings(draw: st.DrawFn, text: str) -> str:
+    """The same words, each letter's case and the whitespace around and between words redrawn."""
+    gaps = st.text(" \t\n\u00a0", min_size=1, max_size=3)
+    words = ["".join(c.upper() if draw(st.booleans()) else c.lower() for c in word)
+             for word in text.split()]
+    around = st.one_of(st.just(""), gaps)
+    return draw(around) + "".join(w + draw(gaps) for w in words[:-1]) + words[-1] + draw(around)
