@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import structlog
 from eventsourcing.persistence import PersistenceError
 
@@ -18,7 +21,7 @@ from sonar.notifications.outbox import (
 from sonar.readmodels.log_listener import LogListener
 from sonar.readmodels.registry import all_projections
 from sonar.readmodels.runner import ProjectionRunner
-from sonar.readmodels.share_workers import ProcessShareWorkers, worker_count
+from sonar.readmodels.share_workers import MAX_WORKERS, ProcessShareWorkers
 from sonar.sqlstore.store import PostgresReadStore, ReadStore, SqliteReadStore
 
 log = structlog.get_logger("sonar.bootstrap")
@@ -64,8 +67,29 @@ def build_runner(settings: Settings, application: SonarApplication,
     return ProjectionRunner(application, store or build_read_store(settings), all_projections(),
                             external=settings.projections_external and not worker,
                             replica_cache_size=settings.replica_cache_size,
-                            share_workers=ProcessShareWorkers(settings, shares)
+                            share_workers=ProcessShareWorkers(share_worker_settings(settings),
+                                                              shares)
                             if shares > 1 else None)
+
+
+def worker_count(settings: Settings) -> int:
+    """Shares a rebuild is split into: the setting, or one per CPU core (at most 8)."""
+    wanted = settings.rebuild_workers or (os.cpu_count() or 1)
+    return max(1, min(wanted, MAX_WORKERS))
+
+
+def share_worker_settings(settings: Settings) -> dict[str, Any]:
+    """What a share worker needs to open the stores, secrets included: its entry point
+    (``sonar.cli.share_worker``) reads these back as ``Settings`` from its stdin."""
+    return {
+        "database_url": settings.database_url,
+        "database_schema": settings.database_schema,
+        "pool_size": 2,
+        "replica_cache_size": settings.replica_cache_size,
+        "cipher_key": settings.cipher_key.get_secret_value() if settings.cipher_key else None,
+        "compress": settings.compress,
+        "data_dir": str(settings.data_dir),
+    }
 
 
 def build_log_listener(settings: Settings, application: SonarApplication,

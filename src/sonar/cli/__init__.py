@@ -53,6 +53,7 @@ def serve(
     from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415
     from sonar.cli.runtime import tune_gc  # noqa: PLC0415
     from sonar.observability import configure_logging  # noqa: PLC0415
+    from sonar.ui import mount_ui  # noqa: PLC0415
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -76,9 +77,9 @@ def serve(
                                                     settings.checkpoint_minutes * 60, stop),
                          name="sonar-checkpoints", daemon=True).start()
     try:
-        uvicorn.run(create_app(settings, application, runner), host=host or settings.host,
-                    port=port or settings.port, log_level=settings.log_level.lower(),
-                    access_log=False)
+        uvicorn.run(create_app(settings, application, runner, ui=mount_ui),
+                    host=host or settings.host, port=port or settings.port,
+                    log_level=settings.log_level.lower(), access_log=False)
     finally:
         stop.set()
         runner.stop()
