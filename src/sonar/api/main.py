@@ -34,14 +34,18 @@ from sonar.commands.pipeline import CommandBus
 from sonar.config import Settings
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels.runner import ProjectionRunner
+from sonar.sqlstore.records import RecordStore
 
 log = structlog.get_logger("sonar.http")
 
 
 def create_app(settings: Settings, application: SonarApplication, runner: ProjectionRunner,
-               *, ui: Callable[[FastAPI], None] | None = None) -> FastAPI:
-    """The API. ``ui`` mounts a browser front end beside it (the composition root passes the
-    clinicians' UI): inside the request context and body limit, outside the bearer check."""
+               record_store: RecordStore, *, ui: Callable[[FastAPI], None] | None = None,
+               ) -> FastAPI:
+    """The API on the log (``application``), the read models (``runner``) and the records'
+    store (users and the access log, made by ``bootstrap.build_record_store``). ``ui`` mounts
+    a browser front end beside it (``sonar serve`` passes the clinicians' UI): inside the
+    request context and body limit, outside the bearer check."""
     api = FastAPI(title="SONAR care record", version="1.0.0",
                   description="Event-sourced shared care record for people in the criminal "
                               "justice system. Errors are RFC 9457 problem details. Sign in "
@@ -54,11 +58,9 @@ def create_app(settings: Settings, application: SonarApplication, runner: Projec
         relationship_days=settings.relationship_days))
     api.state.runner = runner
     api.state.settings = settings
-    api.state.users = UserDirectory(runner.store)
-    api.state.access_log = AccessLog(runner.store)
+    api.state.users = UserDirectory(record_store)
+    api.state.access_log = AccessLog(record_store)
     api.state.tokens = TokenService(settings)
-    api.state.users.migrate()
-    api.state.access_log.migrate()
     install_problem_handlers(api)
     api.include_router(command_router())
     for module in (records, patients, release, my_diary, reports, fhir, ndtms, auth, access,

@@ -1,7 +1,9 @@
-"""Local users: argon2-hashed passwords in the read store's ``auth_user`` table.
+"""Local users: argon2-hashed passwords in the records' ``auth_user`` table.
 
-Users live beside the read models (not in the event log) because they are configuration,
-not clinical history; every clinical action still names its actor in its own event.
+Users live in the records' store (not in the event log) because they are configuration, not
+clinical history; every clinical action still names its actor in its own event. Not with the
+read models either: those are rebuilt and read by analysts, and neither may touch a
+password hash.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from sonar.domain.attribution import Actor
-from sonar.sqlstore.store import ReadStore, Row, as_bool, as_iso, ddl
+from sonar.sqlstore.records import RecordStore
+from sonar.sqlstore.store import Row, as_bool, as_iso, ddl
 
+TABLES = ("auth_user",)
 USER_DDL = (
     "CREATE TABLE IF NOT EXISTS auth_user (username TEXT PRIMARY KEY, "
     "password_hash TEXT NOT NULL, role TEXT NOT NULL, organisation TEXT NOT NULL, "
@@ -57,7 +61,7 @@ def _user(row: Row) -> User:
 class UserDirectory:
     """Adds, lists and authenticates local users."""
 
-    def __init__(self, store: ReadStore) -> None:
+    def __init__(self, store: RecordStore) -> None:
         self.store = store
 
     def migrate(self) -> None:
