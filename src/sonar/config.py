@@ -21,7 +21,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SONAR_", extra="ignore")
 
-    data_dir: Path = Field(Path(".sonar"), description="Where the embedded SQLite store lives.")
+    data_dir: Path = Field(Path(".sonar"), description="Where the embedded SQLite stores live.")
     database_url: str | None = Field(
         None, description="postgresql://user:password@host:port/db selects PostgreSQL.")
     database_schema: str | None = Field(
