@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,8 +27,15 @@ USER_DDL = (
     "active {bool} NOT NULL, created_at {ts} NOT NULL)")
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
-# Verified when the username is unknown, so a missing user costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("sonar-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so a missing user costs as long as a wrong
+    password. Made on the first sign-in (known user or not, so that first one tells nothing
+    either), not at import: it costs an argon2 hash (64 MiB), and every SONAR process,
+    share workers included, imports this module."""
+    return _hasher.hash("sonar-timing-equaliser")
 
 
 class UserRefused(ValueError):
@@ -100,8 +108,9 @@ class UserDirectory:
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The active user with this password, else None (same cost either way)."""
+        dummy = _dummy_hash()
         rows = self.store.fetchall("SELECT * FROM auth_user WHERE username = ?", [username])
-        stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
+        stored = rows[0]["password_hash"] if rows else dummy
         try:
             _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
