@@ -127,7 +127,8 @@ def database_url() -> str:
 
 @contextmanager
 def scratch_schema(url: str, label: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema for one system in one scenario, dropped afterwards.
+    """A fresh PostgreSQL schema for one system in one scenario, dropped afterwards (with
+    the records' schema SONAR makes beside it).
 
     It starts with a CHECKPOINT, so no system pays for flushing the pages the one before it
     dirtied (the batched-INSERT peer leaves ~250,000 rows behind). Without superuser (or
@@ -141,6 +142,7 @@ def scratch_schema(url: str, label: str) -> Iterator[str]:
         yield schema
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema}_records CASCADE")
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 

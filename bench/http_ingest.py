@@ -104,12 +104,11 @@ def _headers(base: str, env: dict[str, str]) -> tuple[dict[str, str], str]:
 def _add_user_directly(env: dict[str, str], password: str) -> None:
     """What ``sonar users add`` does (sonar.cli.users), for a tree where it is not wired."""
     from sonar.auth.users import UserDirectory  # noqa: PLC0415 - only when needed
-    from sonar.bootstrap import build_read_store  # noqa: PLC0415
+    from sonar.bootstrap import build_record_store  # noqa: PLC0415
 
-    store = build_read_store(settings_for(env["SONAR_DATABASE_URL"],
-                                          env["SONAR_DATABASE_SCHEMA"], pool_size=2))
+    store = build_record_store(settings_for(env["SONAR_DATABASE_URL"],
+                                            env["SONAR_DATABASE_SCHEMA"], pool_size=2))
     directory = UserDirectory(store)
-    directory.migrate()
     directory.add(USERNAME, password, role="sms_worker", organisation=ORG, site=SITE)
     store.close()
 

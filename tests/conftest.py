@@ -51,7 +51,8 @@ def postgres_url() -> str | None:
 
 @pytest.fixture
 def postgres_settings() -> Iterator[Settings]:
-    """Settings on the real PostgreSQL server, in a schema of this test's own."""
+    """Settings on the real PostgreSQL server, in a schema of this test's own (and the
+    records' schema beside it, made when the records' store is first opened)."""
     url = postgres_url()
     assert url is not None
     schema = f"t_{uuid4().hex[:12]}"
@@ -61,6 +62,7 @@ def postgres_settings() -> Iterator[Settings]:
         yield Settings(database_url=url, database_schema=schema, pool_size=4)
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema}_records CASCADE")
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 

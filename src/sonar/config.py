@@ -21,10 +21,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SONAR_", extra="ignore")
 
-    data_dir: Path = Field(Path(".sonar"), description="Where the embedded SQLite store lives.")
+    data_dir: Path = Field(Path(".sonar"), description="Where the embedded SQLite stores live.")
     database_url: str | None = Field(
         None, description="postgresql://user:password@host:port/db selects PostgreSQL.")
-    database_schema: str | None = Field(None, description="PostgreSQL schema for SONAR tables.")
+    database_schema: str | None = Field(
+        None, max_length=55, description="PostgreSQL schema for SONAR tables (the records' "
+        "schema, `<schema>_records`, must fit PostgreSQL's 63 characters too).")
     pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connection pool size.")
     projections_external: bool = Field(
         False, description="Leave the read models to `sonar worker --source log` (its own "
@@ -117,6 +119,21 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "sonar.db"
+
+    @property
+    def read_models_path(self) -> Path:
+        return self.data_dir / "read_models.db"
+
+    @property
+    def records_path(self) -> Path:
+        """SQLite file of users, the access log, the outbox and checkpoints."""
+        return self.data_dir / "records.db"
+
+    @property
+    def records_schema(self) -> str:
+        """PostgreSQL schema of users, the access log, the outbox and checkpoints (named the
+        same way in scripts/backup and scripts/restore)."""
+        return f"{self.database_schema or 'sonar'}_records"
 
     def event_store_env(self) -> dict[str, str]:
         """The eventsourcing library's environment for the chosen store."""

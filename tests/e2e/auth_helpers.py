@@ -14,10 +14,11 @@ from pydantic import SecretStr
 
 from sonar.api.main import create_app
 from sonar.auth.users import UserDirectory
-from sonar.bootstrap import build_application, build_runner
+from sonar.bootstrap import build_application, build_record_store, build_runner
 from sonar.config import Settings
 from sonar.domain import codes
 from sonar.eventstore.application import Clock
+from sonar.ui import mount_ui
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - synthetic test user
 SECRET = "test-signing-secret-that-is-long-enough-0123456789"  # noqa: S105 - tests only
@@ -69,7 +70,8 @@ def api_client(settings: Settings, clock: Clock) -> Iterator[TestClient]:
     application = build_application(settings, clock)
     runner = build_runner(settings, application)
     runner.migrate()
-    with TestClient(create_app(settings, application, runner),
+    with TestClient(create_app(settings, application, runner, build_record_store(settings),
+                               ui=mount_ui),
                     raise_server_exceptions=False) as client:
         yield client
 

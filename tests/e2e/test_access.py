@@ -13,7 +13,7 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from sonar.audit.access_log import AccessLog, AccessRecord
-from sonar.bootstrap import build_read_store
+from sonar.bootstrap import build_record_store
 from sonar.cli import access as access_cli
 from sonar.cli import users as users_cli
 from sonar.config import Settings
@@ -191,7 +191,7 @@ def test_auditor_sees_who_read_a_patient_and_what_a_user_read(client: TestClient
 def test_the_access_log_refuses_update_and_delete(client: TestClient, tmp_path: Path) -> None:
     received_and_referred(client)
     client.get("/api/v1/caseloads")
-    with sqlite3.connect(tmp_path / "read_models.db") as conn:
+    with sqlite3.connect(tmp_path / "records.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM access_log").fetchone()[0] == 1
         for statement in ("UPDATE access_log SET actor_id = 'nobody'", "DELETE FROM access_log"):
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -202,10 +202,9 @@ def test_the_access_log_refuses_update_and_delete(client: TestClient, tmp_path: 
 def test_the_access_log_is_append_only_on_postgres(postgres_settings: Settings) -> None:
     import psycopg  # noqa: PLC0415 - only this test needs the driver directly
 
-    store = build_read_store(postgres_settings)
+    store = build_record_store(postgres_settings)  # made the table
     try:
         log = AccessLog(store)
-        log.migrate()
         log.migrate()  # idempotent
         log.append(AccessRecord(datetime.now(UTC), "sms-1", "sms_worker", "Org", "Site",
                                 "direct_care", "GET", "/api/v1/patients/{patient_id}",

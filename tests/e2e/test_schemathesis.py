@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from sonar.api.main import create_app
-from sonar.bootstrap import build_application, build_runner
+from sonar.bootstrap import build_application, build_record_store, build_runner
 from tests.e2e.auth_helpers import SMS_WORKER, settings_for, sign_in
 
 MAX_EXAMPLES = 20
@@ -29,7 +29,7 @@ def fuzzed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastA
     application = build_application(config)
     runner = build_runner(config, application)
     runner.migrate()
-    api = create_app(config, application, runner)
+    api = create_app(config, application, runner, build_record_store(config))
     with TestClient(api) as client:
         headers = sign_in(client, SMS_WORKER)
         yield api, headers

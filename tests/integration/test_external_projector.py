@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from sonar.auth.users import UserDirectory
-from sonar.bootstrap import build_application, build_read_store, build_runner
+from sonar.bootstrap import build_application, build_record_store, build_runner
 from sonar.commands.context import CommandContext
 from sonar.commands.journey import ReceiveIntoPrison, Transfer
 from sonar.commands.pipeline import CommandBus
@@ -89,9 +89,8 @@ def test_serve_leaves_the_read_models_to_the_worker(postgres_settings: Settings)
     """With SONAR_PROJECTIONS_EXTERNAL, `sonar serve` reads its own writes through the
     worker's read models, and without the worker they fall behind (503), never caught up
     by serve itself."""
-    store = build_read_store(postgres_settings)
+    store = build_record_store(postgres_settings)
     users = UserDirectory(store)
-    users.migrate()
     users.add(SMS_WORKER.username, PASSWORD, role=SMS_WORKER.role,
               organisation=SMS_WORKER.organisation, site=SMS_WORKER.site)
     store.close()

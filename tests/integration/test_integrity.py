@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from sonar.audit import checkpoints as cp
 from sonar.audit.time_travel import record_as_of
-from sonar.bootstrap import build_application, build_read_store
+from sonar.bootstrap import build_application, build_record_store
 from sonar.cli import cli, register_subcommands
 from sonar.commands.context import CommandContext
 from sonar.commands.journey import ReceiveIntoPrison, Transfer
@@ -130,7 +130,7 @@ def test_a_checkpoint_catches_a_truncated_tail(store_settings: Settings,
                                                clock: FakeClock) -> None:
     app = build_application(store_settings, clock)
     patients = seed(app, clock)
-    store = build_read_store(store_settings)
+    store = build_record_store(store_settings)
     taken = cp.take_checkpoint(app, store)
     assert cp.verify(app, cp.stored_checkpoints(store)).checkpoints_checked == 1
     last = key(store_settings, patients[-1])

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from sonar.api import policy
 from sonar.api.main import create_app
 from sonar.api.routes import ndtms as ndtms_routes
-from sonar.bootstrap import build_application, build_runner
+from sonar.bootstrap import build_application, build_record_store, build_runner
 from sonar.cli.export import export_cli
 from sonar.commands.base import Command
 from sonar.commands.context import CommandContext, CommandResult
@@ -353,7 +353,7 @@ def client(sqlite_cohort: Cohort, sqlite_settings: Settings,
     settings = settings_for(sqlite_settings.data_dir)
     runner = build_runner(settings, sqlite_cohort.app)
     runner.migrate()
-    api = create_app(settings, sqlite_cohort.app, runner)
+    api = create_app(settings, sqlite_cohort.app, runner, build_record_store(settings))
     if not any(getattr(r, "path", "") == "/api/v1/reports/ndtms" for r in api.routes):
         api.include_router(ndtms_routes.router)
     with TestClient(api, raise_server_exceptions=False) as c:

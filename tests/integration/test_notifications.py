@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from sonar.bootstrap import build_application, build_runner
+from sonar.bootstrap import build_application, build_record_store, build_runner
 from sonar.commands.access import (
     RecordFamilyNotificationConsent,
     RevokeFamilyNotificationConsent,
@@ -105,7 +105,8 @@ def test_misses_are_told_once_to_each_agency_and_only_to_consented_family(
     assert run_once(app, runner) == 1
 
     smtp_port = free_port()
-    dispatcher = Dispatcher(app, runner.store, {
+    records = build_record_store(store_settings)
+    dispatcher = Dispatcher(app, records, runner.store, {
         "email": SmtpChannel("127.0.0.1", smtp_port), "webhook": WebhookChannel(SECRET)},
         max_attempts=3, backoff=timedelta(minutes=1))
     assert dispatcher.enqueue() == 4  # two agencies and the two consenting relatives
@@ -161,7 +162,9 @@ def test_a_failing_recipient_is_dead_lettered_after_the_last_attempt(
         ends_at=start + timedelta(hours=1), place="Leeds"))
     clock.advance(hours=5)
     run_once(app, runner)
-    dispatcher = Dispatcher(app, runner.store, {"email": SmtpChannel("127.0.0.1", free_port())},
+    records = build_record_store(sqlite_settings)
+    dispatcher = Dispatcher(app, records, runner.store,
+                            {"email": SmtpChannel("127.0.0.1", free_port())},
                             max_attempts=2, backoff=timedelta(seconds=1))
     dispatcher.enqueue()
     for _ in range(3):
@@ -243,7 +246,8 @@ def test_reminders_go_once_to_the_persons_own_number_through_the_sms_api(
         ends_at=second + timedelta(hours=1), place="Leeds"))
     CommandBus(app).handle(CTX, RecordReminderContact(
         patient_id=pid, channel="text_message", address=" 07700 900999 "))
-    dispatcher = Dispatcher(app, runner.store, {"sms": SmsChannel(
+    records = build_record_store(store_settings)
+    dispatcher = Dispatcher(app, records, runner.store, {"sms": SmsChannel(
         notify_api.url, "key-123", "template-1")}, backoff=timedelta(minutes=1))
     runner.wait_for(app.position())
     assert dispatcher.enqueue_reminders() == 0  # more than a day away
@@ -289,7 +293,8 @@ def test_a_consent_recorded_before_addresses_waits_for_one(sqlite_settings: Sett
     runner = build_runner(sqlite_settings, app)
     runner.migrate()
     assert run_once(app, runner) == 1  # the legacy person's GP appointment (23 June)
-    dispatcher = Dispatcher(app, runner.store, {})
+    records = build_record_store(sqlite_settings)
+    dispatcher = Dispatcher(app, records, runner.store, {})
     dispatcher.enqueue()
     family = [r for r in dispatcher.outbox() if r["recipient"].startswith("family:")]
     assert [(r["recipient"], r["status"]) for r in family] == [

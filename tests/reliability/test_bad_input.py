@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from sonar.api.main import create_app
-from sonar.bootstrap import build_application, build_runner
+from sonar.bootstrap import build_application, build_record_store, build_runner
 from sonar.config import Settings
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels.runner import ProjectionRunner
@@ -60,7 +60,8 @@ def signed_in(config: Settings) -> Iterator[
     app = build_application(config)
     runner = build_runner(config, app)
     runner.migrate()
-    api = create_app(config, app, runner)
+    records = build_record_store(config)
+    api = create_app(config, app, runner, records)
     add_user(api, SMS_WORKER)
     try:
         with TestClient(api, raise_server_exceptions=False) as client:
@@ -71,6 +72,7 @@ def signed_in(config: Settings) -> Iterator[
     finally:
         app.close()
         runner.store.close()
+        records.close()
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +99,7 @@ def target() -> Iterator[Target]:
             yield Target(api, client, app, runner, config, pid)
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema}_records CASCADE")
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 

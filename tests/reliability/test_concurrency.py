@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from sonar.api.main import create_app
-from sonar.bootstrap import build_application, build_runner
+from sonar.bootstrap import build_application, build_record_store, build_runner
 from sonar.config import Settings
 from tests.e2e.auth_helpers import PASSWORD, add_user
 from tests.e2e.auth_helpers import TestUser as User
@@ -43,7 +43,8 @@ def two_clinicians(postgres_settings: Settings) -> Iterator[tuple[Clinician, Cli
     app = build_application(settings)
     runner = build_runner(settings, app)
     runner.migrate()
-    api = create_app(settings, app, runner)
+    records = build_record_store(settings)
+    api = create_app(settings, app, runner, records)
     score = Score()
     clients = []
     try:
@@ -59,6 +60,7 @@ def two_clinicians(postgres_settings: Settings) -> Iterator[tuple[Clinician, Cli
             client.close()
         app.close()
         runner.store.close()
+        records.close()
 
 
 def at_once(*calls: tuple[Clinician, str, dict[str, object]]) -> list[httpx.Response | None]:

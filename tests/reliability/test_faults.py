@@ -23,7 +23,7 @@ from fastapi import FastAPI
 
 from sonar.api.main import create_app
 from sonar.audit import checkpoints
-from sonar.bootstrap import build_application, build_runner
+from sonar.bootstrap import build_application, build_record_store, build_runner
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels.runner import ProjectionRunner
 from tests.e2e.auth_helpers import PASSWORD, SMS_WORKER, add_user
@@ -65,7 +65,8 @@ def service(cluster: PrivatePostgres, *, background_runner: bool = True) -> Iter
     app = build_application(settings)
     runner = build_runner(settings, app)
     runner.migrate()
-    api = create_app(settings, app, runner)
+    records = build_record_store(settings)
+    api = create_app(settings, app, runner, records)
     add_user(api, SMS_WORKER)
     if background_runner:
         runner.start()
@@ -78,6 +79,7 @@ def service(cluster: PrivatePostgres, *, background_runner: bool = True) -> Iter
         runner.stop()
         app.close()
         runner.store.close()
+        records.close()
 
 
 def fresh_app(cluster: PrivatePostgres, database: str) -> SonarApplication:
@@ -254,7 +256,8 @@ def test_a_full_database_refuses_writes_clearly_writes_nothing_and_recovers(
     app = build_application(settings)
     runner = build_runner(settings, app)
     runner.migrate()
-    api = create_app(settings, app, runner)
+    records = build_record_store(settings)
+    api = create_app(settings, app, runner, records)
     add_user(api, SMS_WORKER)
     score = Score()
     filler = space / "filler"

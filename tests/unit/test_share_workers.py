@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from sonar.config import Settings
 from sonar.eventstore.pg_recorder import Share
 from sonar.readmodels.share_workers import ProcessShareWorkers
 from sonar.readmodels.shares import ShareFailed, ShareJob
@@ -26,7 +25,7 @@ def _jobs(n: int) -> list[ShareJob]:
 
 
 def test_progress_is_the_position_every_share_has_reached() -> None:
-    workers = ProcessShareWorkers(Settings(), 2)
+    workers = ProcessShareWorkers({}, 2)
     seen: list[int] = []
     procs = [_worker("at 3 50.0", "", "at 7 51.5", "done 7 60.0"),
              _worker("", "at 5 40.0", "done 9 45.0")]
@@ -42,7 +41,7 @@ def test_progress_is_the_position_every_share_has_reached() -> None:
 
 @pytest.mark.parametrize("code", [0, 1])
 def test_a_worker_that_ends_without_done_fails_the_rebuild(code: int) -> None:
-    workers = ProcessShareWorkers(Settings(), 2)
+    workers = ProcessShareWorkers({}, 2)
     procs = [_worker("at 3 50.0", "done 10 60.0"), _worker("at 2 40.0", "", code=code)]
     with pytest.raises(ShareFailed, match=f"share 1 of 2 failed \\(exit {code}\\)"):
         workers._follow(procs, _jobs(2), None)

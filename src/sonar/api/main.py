@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
@@ -32,13 +34,18 @@ from sonar.commands.pipeline import CommandBus
 from sonar.config import Settings
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels.runner import ProjectionRunner
-from sonar.ui import mount_ui
+from sonar.sqlstore.records import RecordStore
 
 log = structlog.get_logger("sonar.http")
 
 
-def create_app(settings: Settings, application: SonarApplication,
-               runner: ProjectionRunner) -> FastAPI:
+def create_app(settings: Settings, application: SonarApplication, runner: ProjectionRunner,
+               record_store: RecordStore, *, ui: Callable[[FastAPI], None] | None = None,
+               ) -> FastAPI:
+    """The API on the log (``application``), the read models (``runner``) and the records'
+    store (users and the access log, made by ``bootstrap.build_record_store``). ``ui`` mounts
+    a browser front end beside it (``sonar serve`` passes the clinicians' UI): inside the
+    request context and body limit, outside the bearer check."""
     api = FastAPI(title="SONAR care record", version="1.0.0",
                   description="Event-sourced shared care record for people in the criminal "
                               "justice system. Errors are RFC 9457 problem details. Sign in "
@@ -51,11 +58,9 @@ def create_app(settings: Settings, application: SonarApplication,
         relationship_days=settings.relationship_days))
     api.state.runner = runner
     api.state.settings = settings
-    api.state.users = UserDirectory(runner.store)
-    api.state.access_log = AccessLog(runner.store)
+    api.state.users = UserDirectory(record_store)
+    api.state.access_log = AccessLog(record_store)
     api.state.tokens = TokenService(settings)
-    api.state.users.migrate()
-    api.state.access_log.migrate()
     install_problem_handlers(api)
     api.include_router(command_router())
     for module in (records, patients, release, my_diary, reports, fhir, ndtms, auth, access,
@@ -63,8 +68,8 @@ def create_app(settings: Settings, application: SonarApplication,
         api.include_router(module.router)
     # Added before RequestContext, so it runs inside it (correlation id already bound).
     api.add_middleware(Authenticate)
-    # The clinicians' web UI at /ui: a client of this API, served beside it.
-    mount_ui(api)
+    if ui is not None:  # a client of this API, served beside it
+        ui(api)
     # Counts every body as it streams in (chunked uploads too), before any endpoint reads it.
     api.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
 

@@ -1,4 +1,5 @@
-"""The access log: every read of identifiable data, append-only, apart from clinical streams.
+"""The access log: every read of identifiable data, append-only, apart from clinical streams
+(in the records' store, never with the read models analysts query).
 
 Rows are inserted, never updated or deleted: a trigger refuses UPDATE and DELETE (and
 TRUNCATE on PostgreSQL) on both stores. A table owner can still drop the trigger, so on
@@ -12,8 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sonar.sqlstore.store import Json, ReadStore, Row, as_bool, as_iso, as_json
+from sonar.sqlstore.records import RecordStore
+from sonar.sqlstore.store import Json, Row, as_bool, as_iso, as_json
 
+TABLES = ("access_log",)
+FUNCTIONS = ("access_log_append_only()",)  # PostgreSQL: the triggers' function
 _TABLE = {
     "sqlite": ("CREATE TABLE IF NOT EXISTS access_log ("
                "id INTEGER PRIMARY KEY AUTOINCREMENT, "),
@@ -69,7 +73,7 @@ class AccessRecord:
 class AccessLog:
     """Appends and answers "who accessed patient X" and "what did user Y access"."""
 
-    def __init__(self, store: ReadStore) -> None:
+    def __init__(self, store: RecordStore) -> None:
         self.store = store
 
     def migrate(self) -> None:

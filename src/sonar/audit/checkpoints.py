@@ -22,18 +22,20 @@ from sonar.eventstore.integrity import (
     split_chain,
     verify_stream_order,
 )
-from sonar.sqlstore.store import ReadStore, ddl
+from sonar.sqlstore.records import RecordStore
+from sonar.sqlstore.store import ddl
 
+TABLES = ("audit_checkpoint",)
 _DDL = ("CREATE TABLE IF NOT EXISTS audit_checkpoint (position {bigint} PRIMARY KEY, "
         "root TEXT NOT NULL, events INTEGER NOT NULL, created_at {ts} NOT NULL)")
 
 
-def ensure_table(store: ReadStore) -> None:
+def ensure_table(store: RecordStore) -> None:
     with store.transaction() as tx:
         tx.execute(ddl(_DDL, store.dialect))
 
 
-def take_checkpoint(app: SonarApplication, store: ReadStore) -> Checkpoint:
+def take_checkpoint(app: SonarApplication, store: RecordStore) -> Checkpoint:
     """Merkle root over every event's chain value up to the current head."""
     ensure_table(store)
     leaves, position = [], 0
@@ -52,7 +54,7 @@ def take_checkpoint(app: SonarApplication, store: ReadStore) -> Checkpoint:
     return checkpoint
 
 
-def stored_checkpoints(store: ReadStore) -> list[Checkpoint]:
+def stored_checkpoints(store: RecordStore) -> list[Checkpoint]:
     ensure_table(store)
     return [Checkpoint(int(r["position"]), r["root"], int(r["events"]))
             for r in store.fetchall("SELECT position, root, events FROM audit_checkpoint "

@@ -1,20 +1,25 @@
-"""Local users: argon2-hashed passwords in the read store's ``auth_user`` table.
+"""Local users: argon2-hashed passwords in the records' ``auth_user`` table.
 
-Users live beside the read models (not in the event log) because they are configuration,
-not clinical history; every clinical action still names its actor in its own event.
+Users live in the records' store (not in the event log) because they are configuration, not
+clinical history; every clinical action still names its actor in its own event. Not with the
+read models either: those are rebuilt and read by analysts, and neither may touch a
+password hash.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from sonar.domain.attribution import Actor
-from sonar.sqlstore.store import ReadStore, Row, as_bool, as_iso, ddl
+from sonar.sqlstore.records import RecordStore
+from sonar.sqlstore.store import Row, as_bool, as_iso, ddl
 
+TABLES = ("auth_user",)
 USER_DDL = (
     "CREATE TABLE IF NOT EXISTS auth_user (username TEXT PRIMARY KEY, "
     "password_hash TEXT NOT NULL, role TEXT NOT NULL, organisation TEXT NOT NULL, "
@@ -22,8 +27,15 @@ USER_DDL = (
     "active {bool} NOT NULL, created_at {ts} NOT NULL)")
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
-# Verified when the username is unknown, so a missing user costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("sonar-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so a missing user costs as long as a wrong
+    password. Made on the first sign-in (known user or not, so that first one tells nothing
+    either), not at import: it costs an argon2 hash (64 MiB), and every SONAR process,
+    share workers included, imports this module."""
+    return _hasher.hash("sonar-timing-equaliser")
 
 
 class UserRefused(ValueError):
@@ -57,7 +69,7 @@ def _user(row: Row) -> User:
 class UserDirectory:
     """Adds, lists and authenticates local users."""
 
-    def __init__(self, store: ReadStore) -> None:
+    def __init__(self, store: RecordStore) -> None:
         self.store = store
 
     def migrate(self) -> None:
@@ -96,8 +108,9 @@ class UserDirectory:
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The active user with this password, else None (same cost either way)."""
+        dummy = _dummy_hash()
         rows = self.store.fetchall("SELECT * FROM auth_user WHERE username = ?", [username])
-        stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
+        stored = rows[0]["password_hash"] if rows else dummy
         try:
             _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):

@@ -15,7 +15,7 @@ from sonar.config import Settings
 if TYPE_CHECKING:
     from sonar.eventstore.application import SonarApplication
     from sonar.readmodels.runner import ProjectionRunner
-    from sonar.sqlstore.store import ReadStore
+    from sonar.sqlstore.records import RecordStore
 
 cli = typer.Typer(help="SONAR shared care record.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -50,9 +50,14 @@ def serve(
     import uvicorn  # noqa: PLC0415 - keep `--help` fast
 
     from sonar.api.main import create_app  # noqa: PLC0415
-    from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415
+    from sonar.bootstrap import (  # noqa: PLC0415
+        build_application,
+        build_record_store,
+        build_runner,
+    )
     from sonar.cli.runtime import tune_gc  # noqa: PLC0415
     from sonar.observability import configure_logging  # noqa: PLC0415
+    from sonar.ui import mount_ui  # noqa: PLC0415
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -61,37 +66,38 @@ def serve(
         _seed(demo_patients)
     runner = build_runner(settings, application)
     runner.migrate()
+    records = build_record_store(settings)
     if not runner.external:  # else `sonar worker` keeps the read models
         runner.catch_up()
     if demo_patients and settings.environment == "development":
-        _demo_user(runner.store, f"http://{host or settings.host}:{port or settings.port}/ui")
+        _demo_user(records, f"http://{host or settings.host}:{port or settings.port}/ui")
     if not runner.external:
         runner.start()
     tune_gc()
     stop = threading.Event()
-    threading.Thread(target=_missed_appointments, args=(application, runner, stop, settings),
+    threading.Thread(target=_missed_appointments,
+                     args=(application, runner, records, stop, settings),
                      name="sonar-scheduler", daemon=True).start()
     if settings.checkpoint_minutes:
-        threading.Thread(target=_checkpoints, args=(application, runner.store,
+        threading.Thread(target=_checkpoints, args=(application, records,
                                                     settings.checkpoint_minutes * 60, stop),
                          name="sonar-checkpoints", daemon=True).start()
     try:
-        uvicorn.run(create_app(settings, application, runner), host=host or settings.host,
-                    port=port or settings.port, log_level=settings.log_level.lower(),
-                    access_log=False)
+        uvicorn.run(create_app(settings, application, runner, records, ui=mount_ui),
+                    host=host or settings.host, port=port or settings.port,
+                    log_level=settings.log_level.lower(), access_log=False)
     finally:
         stop.set()
         runner.stop()
 
 
-def _demo_user(store: ReadStore, url: str) -> None:
+def _demo_user(records: RecordStore, url: str) -> None:
     """With demo data, a demo clinician to sign in as (development only, first run only)."""
     import secrets  # noqa: PLC0415
 
     from sonar.auth.users import UserDirectory  # noqa: PLC0415
 
-    users = UserDirectory(store)
-    users.migrate()
+    users = UserDirectory(records)
     if users.list():
         return
     password = secrets.token_urlsafe(12)
@@ -102,12 +108,13 @@ def _demo_user(store: ReadStore, url: str) -> None:
 
 
 def _missed_appointments(application: SonarApplication, runner: ProjectionRunner,
-                         stop: threading.Event, settings: Settings) -> None:
+                         records: RecordStore, stop: threading.Event,
+                         settings: Settings) -> None:
     from sonar.bootstrap import build_dispatcher  # noqa: PLC0415
     from sonar.notifications.scheduler import run_forever  # noqa: PLC0415
 
     run_forever(application, runner, stop,
-                dispatcher=build_dispatcher(settings, application, runner.store))
+                dispatcher=build_dispatcher(settings, application, records, runner.store))
 
 
 @cli.command()
@@ -117,6 +124,7 @@ def scheduler(once: Annotated[bool, typer.Option(help="Run one pass and exit.")]
     from sonar.bootstrap import (  # noqa: PLC0415
         build_application,
         build_dispatcher,
+        build_record_store,
         build_runner,
     )
     from sonar.notifications.scheduler import run_forever, run_once  # noqa: PLC0415
@@ -125,7 +133,8 @@ def scheduler(once: Annotated[bool, typer.Option(help="Run one pass and exit.")]
     application = build_application(settings)
     runner = build_runner(settings, application)
     runner.migrate()
-    dispatcher = build_dispatcher(settings, application, runner.store)
+    dispatcher = build_dispatcher(settings, application, build_record_store(settings),
+                                  runner.store)
     if once:
         typer.echo(f"{run_once(application, runner)} missed appointment(s) recorded.")
         typer.echo(f"{dispatcher.enqueue()} notification(s) queued, "
@@ -134,7 +143,7 @@ def scheduler(once: Annotated[bool, typer.Option(help="Run one pass and exit.")]
     run_forever(application, runner, threading.Event(), every, dispatcher)
 
 
-def _checkpoints(application: SonarApplication, store: ReadStore, every: float,
+def _checkpoints(application: SonarApplication, records: RecordStore, every: float,
                  stop: threading.Event) -> None:
     """Record a Merkle checkpoint of the log's head periodically (export for auditors)."""
     from sonar.audit.checkpoints import take_checkpoint  # noqa: PLC0415
@@ -142,7 +151,7 @@ def _checkpoints(application: SonarApplication, store: ReadStore, every: float,
     log = structlog.get_logger("sonar.audit")
     while not stop.wait(every):
         try:
-            taken = take_checkpoint(application, store)
+            taken = take_checkpoint(application, records)
             log.info("checkpoint_recorded", position=taken.position, events=taken.events)
         except Exception as exc:
             log.error("checkpoint_failed", error_type=type(exc).__name__)

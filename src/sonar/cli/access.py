@@ -25,7 +25,7 @@ def access(patient: Annotated[str | None, typer.Option(
                "--to", help="Last day, inclusive (YYYY-MM-DD).")] = None) -> None:
     """Reads of identifiable data from the access log, oldest first."""
     from sonar.audit.access_log import AccessLog  # noqa: PLC0415 - keep `--help` fast
-    from sonar.bootstrap import build_read_store  # noqa: PLC0415
+    from sonar.bootstrap import build_record_store  # noqa: PLC0415
 
     if not patient and not user:
         typer.echo("Give --patient or --user (or both).", err=True)
@@ -38,8 +38,7 @@ def access(patient: Annotated[str | None, typer.Option(
     except ValueError as bad:
         typer.echo(f"Not valid: {bad}", err=True)
         raise typer.Exit(code=2) from None
-    log = AccessLog(build_read_store(Settings()))
-    log.migrate()
+    log = AccessLog(build_record_store(Settings()))
     table = Table("when", "who", "role", "organisation", "site", "purpose", "route",
                   "patients", "status", "break glass")
     for row in log.search(patient_id=patient_id, actor_id=user, start=first, end=last,

@@ -21,12 +21,12 @@ def verify(checkpoints: Annotated[Path | None, typer.Option(
         help="Checkpoints exported earlier (JSON); else those stored in SONAR.")] = None) -> None:
     """Check every hash-chain link and checkpoint; exit 1 naming the first broken link."""
     from sonar.audit import checkpoints as cp  # noqa: PLC0415
-    from sonar.bootstrap import build_application, build_read_store  # noqa: PLC0415
+    from sonar.bootstrap import build_application, build_record_store  # noqa: PLC0415
 
     settings = Settings()
     app = build_application(settings)
     wanted = (cp.load_checkpoints(checkpoints) if checkpoints
-              else cp.stored_checkpoints(build_read_store(settings)))
+              else cp.stored_checkpoints(build_record_store(settings)))
     report = cp.verify(app, wanted)
     if report.broken is None:
         typer.echo(f"OK: {report.checked} events, {report.checkpoints_checked} checkpoints "
@@ -43,10 +43,10 @@ def checkpoint(export: Annotated[Path | None, typer.Option(
         help="Also write all checkpoints as JSON here, for a third party.")] = None) -> None:
     """Record a Merkle root of the whole log's head."""
     from sonar.audit import checkpoints as cp  # noqa: PLC0415
-    from sonar.bootstrap import build_application, build_read_store  # noqa: PLC0415
+    from sonar.bootstrap import build_application, build_record_store  # noqa: PLC0415
 
     settings = Settings()
-    store = build_read_store(settings)
+    store = build_record_store(settings)
     taken = cp.take_checkpoint(build_application(settings), store)
     typer.echo(f"Checkpoint at position {taken.position}: {taken.root} ({taken.events} events)")
     if export:

@@ -26,22 +26,28 @@ projections_cli = typer.Typer(help="Read models: status and rebuild.", no_args_i
 console = Console()
 
 
-def _runner() -> ProjectionRunner:
+def _runner(settings: Settings | None = None) -> ProjectionRunner:
     from sonar.bootstrap import build_application, build_runner  # noqa: PLC0415 - fast --help
     from sonar.cli.runtime import tune_gc  # noqa: PLC0415
 
-    settings = Settings()
+    settings = settings or Settings()
     runner = build_runner(settings, build_application(settings))
     tune_gc()
     return runner
 
 
 def migrate() -> None:
-    """Create or upgrade read-model tables (a changed schema is rebuilt from the log)."""
-    runner = _runner()
+    """Create or upgrade read-model tables (a changed schema is rebuilt from the log), and
+    the records' store (users, access log, outbox, checkpoints)."""
+    from sonar.bootstrap import build_record_store  # noqa: PLC0415
+
+    settings = Settings()
+    runner = _runner(settings)
     runner.migrate()
     position = runner.catch_up()
-    typer.echo(f"Read models migrated and caught up to position {position}.")
+    build_record_store(settings).close()
+    typer.echo(f"Read models migrated and caught up to position {position}; records' store "
+               "ready.")
 
 
 @projections_cli.command()

@@ -20,11 +20,9 @@ console = Console()
 
 def _directory() -> UserDirectory:
     from sonar.auth.users import UserDirectory  # noqa: PLC0415 - keep `--help` fast
-    from sonar.bootstrap import build_read_store  # noqa: PLC0415
+    from sonar.bootstrap import build_record_store  # noqa: PLC0415
 
-    directory = UserDirectory(build_read_store(Settings()))
-    directory.migrate()
-    return directory
+    return UserDirectory(build_record_store(Settings()))
 
 
 @users_cli.command("add")

@@ -1,6 +1,7 @@
 """Telling people about a missed appointment: an outbox, delivery channels, retries.
 
-The outbox is not a read model: it records what was sent, so it is never rebuilt. A
+The outbox is not a read model: it records what was sent, so it is never rebuilt, and it
+lives in the records' store (reminders read the diary from the read models' store). A
 dispatcher reads the log after its own saved position and, for each AppointmentMissed,
 adds one row per recipient in the same transaction as the position — keyed by the miss's
 event id and the recipient, so there are never two notifications for one miss to one
@@ -35,8 +36,10 @@ import httpx
 from sonar.domain.care_record import CareRecord
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels.diary import starting_between
+from sonar.sqlstore.records import RecordStore
 from sonar.sqlstore.store import Json, ReadStore, as_json, ddl
 
+TABLES = ("notification_position", "notification", "notification_attempt")
 _DDL = (
     "CREATE TABLE IF NOT EXISTS notification_position (name TEXT PRIMARY KEY, "
     "position {bigint} NOT NULL)",
@@ -121,17 +124,25 @@ def channel_for(address: str | None) -> str | None:
     return None
 
 
+def migrate(store: RecordStore) -> None:
+    """Create the outbox's tables, and its position at the log's start, if they are missing."""
+    with store.transaction() as tx:
+        for statement in _DDL:
+            tx.execute(ddl(statement, store.dialect))
+        if not tx.fetchall("SELECT 1 FROM notification_position WHERE name = 'missed'"):
+            tx.execute("INSERT INTO notification_position VALUES ('missed', 0)")
+
+
 class Dispatcher:
-    def __init__(self, app: SonarApplication, store: ReadStore,
+    """Queues notifications (the outbox in ``store``, made by ``migrate``; the diary read
+    from ``read_models``) and delivers them on ``channels``."""
+
+    def __init__(self, app: SonarApplication, store: RecordStore, read_models: ReadStore,
                  channels: dict[str, Channel], *, max_attempts: int = 5,
                  backoff: timedelta = timedelta(seconds=30)) -> None:
-        self.app, self.store, self.channels = app, store, channels
+        self.app, self.store, self.read_models = app, store, read_models
+        self.channels = channels
         self.max_attempts, self.backoff = max_attempts, backoff
-        with store.transaction() as tx:
-            for statement in _DDL:
-                tx.execute(ddl(statement, store.dialect))
-            if not tx.fetchall("SELECT 1 FROM notification_position WHERE name = 'missed'"):
-                tx.execute("INSERT INTO notification_position VALUES ('missed', 0)")
 
     def enqueue(self) -> int:
         """Add outbox rows for misses recorded since the last run; return how many."""
@@ -192,7 +203,7 @@ class Dispatcher:
         person gave a reminder contact; return how many were added."""
         now = self.app.clock()
         rows = []
-        for patient_id, appointment_id in starting_between(self.store, now, now + lead):
+        for patient_id, appointment_id in starting_between(self.read_models, now, now + lead):
             record = self.app.get_record(UUID(patient_id))
             contact, entry = record.reminder_contact, record.diary.get(appointment_id)
             if contact is None or entry is None or entry.status != "booked":

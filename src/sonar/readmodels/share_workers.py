@@ -16,12 +16,11 @@ import os
 import selectors
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 import structlog
 
-from sonar.config import Settings
 from sonar.eventstore.pg_recorder import Share
 from sonar.readmodels.shares import ShareFailed, ShareJob
 
@@ -29,42 +28,26 @@ log = structlog.get_logger("sonar.readmodels.share_workers")
 MAX_WORKERS = 8
 
 
-def worker_count(settings: Settings) -> int:
-    """Shares a rebuild is split into: the setting, or one per CPU core (at most 8)."""
-    wanted = settings.rebuild_workers or (os.cpu_count() or 1)
-    return max(1, min(wanted, MAX_WORKERS))
-
-
-def _settings_payload(settings: Settings) -> dict[str, Any]:
-    """What a worker needs to open the stores, secrets included (sent on stdin only)."""
-    return {
-        "database_url": settings.database_url,
-        "database_schema": settings.database_schema,
-        "pool_size": 2,
-        "replica_cache_size": settings.replica_cache_size,
-        "cipher_key": settings.cipher_key.get_secret_value() if settings.cipher_key else None,
-        "compress": settings.compress,
-        "data_dir": str(settings.data_dir),
-    }
-
-
 class ProcessShareWorkers:
-    """Runs each share job in a process of its own and follows their progress."""
+    """Runs each share job in a process of its own and follows their progress.
 
-    def __init__(self, settings: Settings, count: int) -> None:
-        self.settings, self.count = settings, count
+    ``settings`` is what a worker needs to open the stores, secrets included, as the
+    worker's entry point reads it back; it is only ever written to the workers' stdin."""
+
+    def __init__(self, settings: Mapping[str, Any], count: int) -> None:
+        self.settings, self.count = dict(settings), count
         self.rss_mb: list[float] = []  # each worker's latest RSS, during and after a run
         self.peak_rss_mb: list[float] = []  # each worker's peak, after a run
 
     def run(self, jobs: Sequence[ShareJob], progress: Callable[[int], None] | None) -> None:
-        payload = _settings_payload(self.settings)
         procs = [subprocess.Popen([sys.executable, "-m", "sonar.cli.share_worker"],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
                  for _ in jobs]
         try:
             for proc, job in zip(procs, jobs, strict=True):
+                request = {"settings": self.settings, "job": _job_json(job)}
                 stdin = _pipe(proc.stdin)
-                stdin.write(json.dumps({"settings": payload, "job": _job_json(job)}).encode())
+                stdin.write(json.dumps(request).encode())
                 stdin.close()
             self.peak_rss_mb = self._follow(procs, jobs, progress)
         except BaseException:

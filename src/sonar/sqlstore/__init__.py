@@ -1,2 +1,3 @@
-"""The SQL adapter (SQLite or PostgreSQL) used by read models, the audit log, users and the
-notification outbox."""
+"""The SQL adapter (SQLite or PostgreSQL): the read models' store (``store``), and the
+records' store of users, the access log, the notification outbox and audit checkpoints,
+kept apart from it (``records``)."""

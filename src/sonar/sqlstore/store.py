@@ -1,4 +1,5 @@
-"""The SQL store that read models live in: SQLite (embedded) or PostgreSQL.
+"""The SQL adapter that read models, and apart from them the records (``records.py``), live
+in: SQLite (embedded) or PostgreSQL.
 
 SQL is written once with ``?`` placeholders and a few type words in braces
 (``{ts}``, ``{date}``, ``{json}``, ``{bool}``, ``{bigint}``) that each dialect fills in,
@@ -146,7 +147,7 @@ class _SqliteTx:
 
 
 class SqliteReadStore:
-    """Read models in their own SQLite file (WAL), apart from the event store's file."""
+    """Tables in a SQLite file (WAL) of their own, apart from the event store's file."""
 
     dialect: Dialect = "sqlite"
 
@@ -264,7 +265,8 @@ def _merge_per_key(columns: Sequence[str], key: Sequence[str], keep: Sequence[st
 
 
 class PostgresReadStore:
-    """Read models in the PostgreSQL database (and schema) that holds the event log."""
+    """Tables in one schema (``schema``, else the default search path) of the PostgreSQL
+    database that holds the event log."""
 
     dialect: Dialect = "postgres"
 

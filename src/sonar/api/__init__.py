@@ -1,0 +1,1 @@
+"""The HTTP API: routes made from the command registry, read routes, problem details."""
