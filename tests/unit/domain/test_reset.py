@@ -58,3 +58,13 @@ def test_attendance_cannot_be_recorded_long_before_the_appointment() -> None:
         record.record_attendance("a1", "agency", at(1))
     with pytest.raises(IllegalStep):
         record.book_appointment(appointment(5), at(0))
+
+
+def test_a_cancellation_needs_a_reason_named_as_the_reason() -> None:
+    record = new_record()
+    record.book_appointment(appointment(), at(0))
+    with pytest.raises(InvalidValue) as caught:
+        record.cancel_appointment("a1", "   ", at(1))
+    assert (caught.value.field, caught.value.rule) == ("reason", "reason.length")
+    record.cancel_appointment("a1", " Rearranged by probation ", at(1))
+    assert record.diary["a1"].reason == "Rearranged by probation"
