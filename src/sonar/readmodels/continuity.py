@@ -11,7 +11,7 @@ Definitions (all by clinical time, so figures do not depend on when events arriv
 - treatment need: an SMS episode overlapping the stay that had not completed free of
   dependency before release;
 - referred on release: an episode of the stay discharged "transferred - not in custody"
-  on or before the day after release.
+  before the release or within 24 hours after it (``sonar.domain.continuity``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from sonar.domain.care_record import CareRecord
+from sonar.domain.continuity import referred_on_release
 from sonar.domain.journey import Movement
 from sonar.readmodels.base import Change, Projection, Tables, last_per_patient
 from sonar.sqlstore.store import ReadStore, Tx, as_iso, upsert_rows
@@ -62,10 +63,7 @@ def _row(record: CareRecord, release: Movement, before: Movement | None,
             and e.accepted_at <= released and (e.ended_at is None or e.ended_at >= stay_start)]
     need = any(e.ended_at is None or e.ended_at >= released or e.discharge is None
                or e.discharge.exit_reason != "completed_free_of_dependency" for e in stay)
-    referred = any(e.discharge is not None
-                   and e.discharge.exit_reason == "transferred_not_in_custody"
-                   and e.ended_at is not None and e.ended_at <= released + timedelta(days=1)
-                   for e in stay)
+    referred = any(referred_on_release(e, released) for e in stay)
     started = [e.accepted_at for e in record.episodes if e.accepted_at is not None]
     attended = [d.appointment.starts_at for d in record.diary.values()
                 if d.status == "attended" and d.appointment.kind == "drug_alcohol_service"]
