@@ -306,6 +306,13 @@ def as_iso(value: Any) -> str | None:
     raise TypeError(type(value).__name__)
 
 
+def as_datetime(value: Any) -> datetime:
+    """A stored time as an aware datetime, whatever the dialect returned."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
 def as_bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
