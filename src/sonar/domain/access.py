@@ -85,7 +85,7 @@ def has_relationship(record: CareRecord, actor: Actor, now: datetime, days: int)
 
 
 def dissents_from(record: CareRecord, organisation: str) -> bool:
-    return any(same_place(o, organisation) for o in record.sharing_dissents)
+    return record.recorded_dissent(organisation) is not None
 
 
 def break_glass_until(record: CareRecord, actor: Actor, now: datetime) -> datetime | None:

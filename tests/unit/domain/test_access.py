@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from sonar.domain import Actor, Attribution
+from sonar.domain import Actor, Attribution, IllegalStep
 from sonar.domain.access import (
     break_glass_until,
     decide,
+    dissents_from,
     has_relationship,
     relationship_lasts,
     same_place,
@@ -74,3 +75,15 @@ def test_two_names_are_the_same_place_whatever_their_case_and_spacing() -> None:
     assert same_place("HMP  Leeds ", "hmp leeds")
     assert not same_place("HMP Leeds", "HMP Hull")
     assert not same_place(None, "HMP Leeds")
+
+
+def test_dissent_names_an_organisation_as_places_are_named() -> None:
+    record = in_prison()
+    record.record_sharing_dissent("Leeds Housing Trust", at(1))
+    with pytest.raises(IllegalStep) as caught:
+        record.record_sharing_dissent("leeds  housing trust", at(2))
+    assert caught.value.rule == "dissent.already_recorded"
+    assert dissents_from(record, "LEEDS HOUSING TRUST")
+    record.withdraw_sharing_dissent("leeds housing trust", at(3))
+    assert record.sharing_dissents == ()
+    assert not dissents_from(record, "Leeds Housing Trust")

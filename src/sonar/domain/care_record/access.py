@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sonar.domain.access import same_place
 from sonar.domain.attribution import Attribution
 from sonar.domain.care_record._base import RecordArea, RecordEvent, printable_text
 from sonar.domain.contacts import FamilyConsent, check_address
@@ -101,17 +102,22 @@ class AccessAndConsent(RecordArea):
                               rule="consent.not_recorded")
         self._record(self.ConsentToFamilyNotificationRevoked, attribution, family_member=member)
 
+    def recorded_dissent(self, organisation: str) -> str | None:
+        """The organisation as named in a recorded dissent from sharing with it, if any
+        (names are compared as places are: ``sonar.domain.access.same_place``)."""
+        return next((o for o in self.sharing_dissents if same_place(o, organisation)), None)
+
     def record_sharing_dissent(self, organisation: str, attribution: Attribution) -> None:
         """Record that the person does not want their record shared with an organisation."""
         name = printable_text(organisation, "organisation", 100)
-        if name in self.sharing_dissents:
+        if self.recorded_dissent(name) is not None:
             raise IllegalStep("Dissent from sharing with this organisation is already "
                               "recorded.", rule="dissent.already_recorded")
         self._record(self.SharingDissentRecorded, attribution, organisation=name)
 
     def withdraw_sharing_dissent(self, organisation: str, attribution: Attribution) -> None:
-        name = organisation.strip()
-        if name not in self.sharing_dissents:
+        recorded = self.recorded_dissent(organisation)
+        if recorded is None:
             raise IllegalStep("There is no dissent from sharing with this organisation.",
                               rule="dissent.not_recorded")
-        self._record(self.SharingDissentWithdrawn, attribution, organisation=name)
+        self._record(self.SharingDissentWithdrawn, attribution, organisation=recorded)
