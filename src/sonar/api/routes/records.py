@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,7 +14,7 @@ from sonar.api.responses import page
 from sonar.api.schemas.common import PlausibleDate, PlausibleMoment
 from sonar.audit.time_travel import record_as_of
 from sonar.domain.access import break_glass_until
-from sonar.domain.attribution import CLINICAL_TZ
+from sonar.domain.attribution import day_starts
 from sonar.readmodels import record, timeline
 
 router = APIRouter(prefix="/api/v1/patients", tags=["records"])
@@ -80,12 +80,7 @@ def get_timeline(patient_id: UUID, store: ReadStoreDep,
                                 "detail": "'to' must not be before 'from'"}])
     items = timeline.timeline(
         store, str(patient_id), event_types=event_type or (), episode=episode,
-        occurred_from=_day_starts(start) if start else None,
-        occurred_before=_day_starts(end + timedelta(days=1)) if end else None,
+        occurred_from=day_starts(start) if start else None,
+        occurred_before=day_starts(end + timedelta(days=1)) if end else None,
         limit=limit + 1, offset=offset)
     return page(items, limit, offset)
-
-
-def _day_starts(day: date) -> datetime:
-    """Midnight in England at the start of ``day`` (clinical days are England's)."""
-    return datetime.combine(day, time(), CLINICAL_TZ)
