@@ -1,8 +1,9 @@
 """The SQL store that read models live in: SQLite (embedded) or PostgreSQL.
 
 SQL is written once with ``?`` placeholders and a few type words in braces
-(``{ts}``, ``{date}``, ``{json}``, ``{bool}``, ``{bigint}``) that each dialect fills in,
-so every projection runs unchanged on both. Values are adapted here too: on SQLite,
+(``{ts}``, ``{date}``, ``{json}``, ``{bool}``, ``{bigint}``, and ``{serial_id}`` for a key
+the store numbers) that each dialect fills in (``ddl``), so every table is declared once
+for both. Values are adapted here too: on SQLite,
 times are stored as UTC ISO-8601 text (which sorts correctly) and JSON as text.
 """
 
@@ -29,9 +30,9 @@ Row = dict[str, Any]
 
 TYPES: Mapping[Dialect, Mapping[str, str]] = {
     "sqlite": {"ts": "TEXT", "date": "TEXT", "json": "TEXT", "bool": "INTEGER",
-               "bigint": "INTEGER"},
+               "bigint": "INTEGER", "serial_id": "INTEGER PRIMARY KEY AUTOINCREMENT"},
     "postgres": {"ts": "TIMESTAMPTZ", "date": "DATE", "json": "JSONB", "bool": "BOOLEAN",
-                 "bigint": "BIGINT"},
+                 "bigint": "BIGINT", "serial_id": "BIGSERIAL PRIMARY KEY"},
 }
 
 
