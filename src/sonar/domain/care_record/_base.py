@@ -8,12 +8,13 @@ Each area (``identity``, ``journey``, ``pathway``, ``corrections``, ``access``, 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
-from sonar.domain.attribution import Attribution, before_birth
+from sonar.domain import plausible
+from sonar.domain.attribution import Attribution, before_birth, clinical_day
 from sonar.domain.errors import InvalidValue
 
 if TYPE_CHECKING:
@@ -85,6 +86,16 @@ def place_name(value: str, field: str) -> str:
         raise InvalidValue(f"{field} contains control characters.",
                            rule="text.control_characters", field=field)
     return text
+
+
+def check_planned_day(value: date, field: str, attribution: Attribution, *,
+                      rule: str, message: str) -> None:
+    """A date planned by an action (a next review, an expected release): not before the
+    action's clinical day (``rule``, ``message``), nor beyond the plausible horizon."""
+    planned = clinical_day(attribution.occurred_at)
+    if value < planned:
+        raise InvalidValue(message, rule=rule, field=field)
+    plausible.check_day(value, field, latest=plausible.ahead_of_day(planned))
 
 
 def printable_text(value: str, field: str, limit: int, minimum: int = 1) -> str:

@@ -8,9 +8,14 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from sonar.domain import plausible
-from sonar.domain.attribution import Attribution, clinical_day
-from sonar.domain.care_record._base import RecordArea, RecordEvent, place_name
-from sonar.domain.errors import IllegalStep, InvalidValue
+from sonar.domain.attribution import Attribution
+from sonar.domain.care_record._base import (
+    RecordArea,
+    RecordEvent,
+    check_planned_day,
+    place_name,
+)
+from sonar.domain.errors import IllegalStep
 from sonar.domain.pathway import (
     BriefIntervention,
     CarePlan,
@@ -218,12 +223,9 @@ class SmsPathway(RecordArea):
     def revise_care_plan(self, number: int, plan: CarePlan, attribution: Attribution) -> int:
         """Record a new care plan revision (earlier ones are kept); return its number."""
         revision = self._open_step(number, attribution).check_care_plan()
-        agreed = clinical_day(attribution.occurred_at)
-        if plan.next_review_date < agreed:
-            raise InvalidValue("The next review date is before the plan was agreed.",
-                               rule="care_plan.next_review_in_past", field="next_review_date")
-        plausible.check_day(plan.next_review_date, "next_review_date",
-                            latest=plausible.ahead_of_day(agreed))
+        check_planned_day(plan.next_review_date, "next_review_date", attribution,
+                          rule="care_plan.next_review_in_past",
+                          message="The next review date is before the plan was agreed.")
         self._record(self.CarePlanRevised, attribution, episode=number, plan=plan,
                      revision=revision)
         return revision

@@ -8,8 +8,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sonar.domain import plausible
-from sonar.domain.attribution import Attribution, clinical_day
-from sonar.domain.care_record._base import RecordArea, RecordEvent, printable_text
+from sonar.domain.attribution import Attribution
+from sonar.domain.care_record._base import (
+    RecordArea,
+    RecordEvent,
+    check_planned_day,
+    printable_text,
+)
 from sonar.domain.contacts import DELIVERED_BY, ReminderContact, check_address
 from sonar.domain.errors import IllegalStep, InvalidValue
 from sonar.domain.reset import (
@@ -99,12 +104,9 @@ class ReleaseSupport(RecordArea):
         if self.journey.setting != "prison":
             raise IllegalStep("Release is planned while the person is in prison.",
                               rule="release_plan.requires_prison")
-        planned = clinical_day(attribution.occurred_at)
-        if plan.expected_release_date < planned:
-            raise InvalidValue("The expected release date has passed.",
-                               rule="release_plan.date_in_past", field="expected_release_date")
-        plausible.check_day(plan.expected_release_date, "expected_release_date",
-                            latest=plausible.ahead_of_day(planned))
+        check_planned_day(plan.expected_release_date, "expected_release_date", attribution,
+                          rule="release_plan.date_in_past",
+                          message="The expected release date has passed.")
         self._record(self.ReleasePlanned, attribution, plan=plan)
 
     def book_appointment(self, appointment: Appointment, attribution: Attribution) -> None:
