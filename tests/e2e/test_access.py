@@ -215,5 +215,11 @@ def test_the_access_log_is_append_only_on_postgres(postgres_settings: Settings) 
                     store.transaction() as tx:
                 tx.execute(statement)
         assert len(log.search(actor_id="sms-1")) == 1
+        types = {r["column_name"]: r["data_type"] for r in store.fetchall(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'access_log' AND table_schema = current_schema()")}
+        assert {c: types[c] for c in ("id", "at", "patient_ids", "break_glass")} == {
+            "id": "bigint", "at": "timestamp with time zone", "patient_ids": "jsonb",
+            "break_glass": "boolean"}
     finally:
         store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +158,28 @@ def test_a_report_period_backwards_is_422(client: TestClient) -> None:
     response = get(client, "/reports/outcomes", **{"from": "2026-03-02", "to": "2026-03-01"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "to"
+
+
+def test_the_whole_record_dates_reviews_by_today_in_england(client: TestClient,
+                                                            clock: FakeClock) -> None:
+    clock.now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    pid = received_and_referred(client)  # treatment starts 1 June: 5-day review due 6 June
+    clock.now = datetime(2026, 6, 6, 22, 59, tzinfo=UTC)  # 23:59 on 6 June (BST)
+    reviews = client.get(f"/api/v1/patients/{pid}").json()["episodes"][0]["reviews"]
+    assert (reviews[0]["kind"], reviews[0]["status"]) == ("day_5", "due")
+    clock.now = datetime(2026, 6, 6, 23, 1, tzinfo=UTC)  # 00:01 on 7 June (BST)
+    reviews = client.get(f"/api/v1/patients/{pid}").json()["episodes"][0]["reviews"]
+    assert reviews[0]["status"] == "overdue"
+
+
+def test_a_report_period_is_of_days_in_england(client: TestClient, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)  # 00:30 on 2 June (BST)
+    pid = received_and_referred(client)
+    on = {"min_position": post(client, f"/{pid}/episodes/1/caseload-assignments", {
+        "worker_id": "sms-1", "site": "HMP Leeds"}).json()["position"]}
+    first = get(client, "/reports/outcomes", **{"from": "2026-06-01", "to": "2026-06-01"},
+                **on).json()
+    second = get(client, "/reports/outcomes", **{"from": "2026-06-02", "to": "2026-06-02"},
+                 **on).json()
+    assert (first["referral_outcomes"], second["referral_outcomes"]) == ({}, {"accepted": 1})
+    assert second["from"] == "2026-06-02T00:00:00+01:00"

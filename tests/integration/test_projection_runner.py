@@ -105,9 +105,9 @@ def test_a_runner_killed_mid_stream_resumes_with_no_duplicates_or_gaps(
         runner.batch_size = 5
         runner.migrate()
         print("ready", flush=True)
-        runner._run([(p, m) for p, m in ((p, runner._metas()[p.name])
-                    for p in runner.projections)], None,
-                    lambda position, head: time.sleep(0.02))
+        metas = runner.positions.metas()
+        runner.replayer.run([(p, metas[p.name]) for p in runner.projections], None,
+                            runner.batch_size, lambda position, head: time.sleep(0.02))
     """)
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,  # noqa: S603
                              env=os.environ.copy())
@@ -262,7 +262,7 @@ def test_the_rebuild_command_rebuilds_every_model_or_the_one_named(
     unknown = CliRunner().invoke(cli, ["projections", "rebuild", "nonsense"])
     assert unknown.exit_code != 0
     runner = build_runner(store_settings, app)
-    generations = {m.projection: m.generation for m in runner._metas().values()}
+    generations = {m.projection: m.generation for m in runner.positions.metas().values()}
     assert generations.pop("timeline") == 3  # created by migrate, then rebuilt twice
     assert set(generations.values()) == {2}
     assert len(timeline_rows(runner.store)) == app.position()

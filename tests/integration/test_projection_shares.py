@@ -116,8 +116,8 @@ def test_a_rebuild_in_shares_equals_the_read_models_kept_as_events_arrived(
     assert dump(runner.store) == incremental
     assert progress[-1] == head
     assert progress == sorted(progress)
-    assert {m.generation for m in runner._metas().values()} == {2}
-    assert all("#" not in name for name in runner._metas())  # no share's positions left
+    assert {m.generation for m in runner.positions.metas().values()} == {2}
+    assert all("#" not in name for name in runner.positions.metas())  # no share's positions left
     assert len(runner.share_workers.peak_rss_mb) == 2  # type: ignore[attr-defined]
 
 
@@ -143,7 +143,7 @@ def test_a_failed_share_leaves_the_live_read_models_and_no_share_positions(
     with pytest.raises(ShareFailed, match=r"share [01] of 2 failed"):
         runner.rebuild_many(_names(runner))
     assert dump(runner.store) == before  # readers never saw the half-built generation
-    metas = runner._metas()
+    metas = runner.positions.metas()
     assert {metas[n].generation for n in _names(runner)} == {1}
     assert not any("#rebuild#" in name for name in metas)
 

@@ -104,7 +104,7 @@ def test_rebuilt_read_models_equal_incremental_ones(steps: list[tuple[Any, ...]]
         for projection in runner.projections:
             runner.rebuild(projection.name)
         assert dump(store) == incremental
-        assert {m.generation for m in runner._metas().values()} == {2}
+        assert {m.generation for m in runner.positions.metas().values()} == {2}
         store.close()
 
 

@@ -14,7 +14,6 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -111,7 +110,7 @@ async def _check_relationship(request: Request, principal: Principal, patient_id
     settings: Settings = request.app.state.settings
     record = await run_in_threadpool(application.get_record, patient_id)  # 404 if unknown
     decision = decide(record, principal.actor, application.clock(),
-                      timedelta(days=settings.relationship_days), reading=reading)
+                      settings.relationship_days, reading=reading)
     if decision.allowed:
         if decision.break_glass:
             log.warning("break_glass_access", patient_id=str(patient_id), route=path)

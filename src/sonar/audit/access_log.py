@@ -14,22 +14,16 @@ from datetime import datetime
 from typing import Any
 
 from sonar.sqlstore.records import RecordStore
-from sonar.sqlstore.store import Json, Row, as_bool, as_iso, as_json
+from sonar.sqlstore.store import Json, Row, as_bool, as_iso, as_json, ddl
 
 TABLES = ("access_log",)
 FUNCTIONS = ("access_log_append_only()",)  # PostgreSQL: the triggers' function
-_TABLE = {
-    "sqlite": ("CREATE TABLE IF NOT EXISTS access_log ("
-               "id INTEGER PRIMARY KEY AUTOINCREMENT, "),
-    "postgres": "CREATE TABLE IF NOT EXISTS access_log (id BIGSERIAL PRIMARY KEY, ",
-}
-_COLUMNS = ("at {ts} NOT NULL, actor_id TEXT NOT NULL, role TEXT NOT NULL, "
-            "organisation TEXT NOT NULL, site TEXT NOT NULL, purpose TEXT NOT NULL, "
-            "method TEXT NOT NULL, route TEXT NOT NULL, patient_ids {json} NOT NULL, "
-            "status INTEGER NOT NULL, break_glass {bool} NOT NULL, "
-            "correlation_id TEXT NOT NULL)")
-_TYPES = {"sqlite": {"ts": "TEXT", "json": "TEXT", "bool": "INTEGER"},
-          "postgres": {"ts": "TIMESTAMPTZ", "json": "JSONB", "bool": "BOOLEAN"}}
+_DDL = ("CREATE TABLE IF NOT EXISTS access_log (id {serial_id}, "
+        "at {ts} NOT NULL, actor_id TEXT NOT NULL, role TEXT NOT NULL, "
+        "organisation TEXT NOT NULL, site TEXT NOT NULL, purpose TEXT NOT NULL, "
+        "method TEXT NOT NULL, route TEXT NOT NULL, patient_ids {json} NOT NULL, "
+        "status INTEGER NOT NULL, break_glass {bool} NOT NULL, "
+        "correlation_id TEXT NOT NULL)")
 _GUARDS = {
     "sqlite": [
         "CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log "
@@ -79,7 +73,7 @@ class AccessLog:
     def migrate(self) -> None:
         dialect = self.store.dialect
         with self.store.transaction() as tx:
-            tx.execute(_TABLE[dialect] + _COLUMNS.format(**_TYPES[dialect]))
+            tx.execute(ddl(_DDL, dialect))
             for statement in _GUARDS[dialect]:
                 tx.execute(statement)
 

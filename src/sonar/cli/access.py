@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -26,15 +26,15 @@ def access(patient: Annotated[str | None, typer.Option(
     """Reads of identifiable data from the access log, oldest first."""
     from sonar.audit.access_log import AccessLog  # noqa: PLC0415 - keep `--help` fast
     from sonar.bootstrap import build_record_store  # noqa: PLC0415
+    from sonar.domain.attribution import day_starts  # noqa: PLC0415
 
     if not patient and not user:
         typer.echo("Give --patient or --user (or both).", err=True)
         raise typer.Exit(code=2)
     try:
         patient_id = str(UUID(patient)) if patient else None
-        first = datetime.combine(date.fromisoformat(start), time(), UTC) if start else None
-        last = (datetime.combine(date.fromisoformat(end) + timedelta(days=1), time(), UTC)
-                if end else None)
+        first = day_starts(date.fromisoformat(start)) if start else None
+        last = day_starts(date.fromisoformat(end) + timedelta(days=1)) if end else None
     except ValueError as bad:
         typer.echo(f"Not valid: {bad}", err=True)
         raise typer.Exit(code=2) from None

@@ -15,7 +15,7 @@ import hashlib
 import random
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
@@ -48,7 +48,6 @@ class CommandBus:
     def __init__(self, store: SonarApplication, config: CommandConfig | None = None) -> None:
         self.store = store
         self.config = config or CommandConfig()
-        self.window = timedelta(days=self.config.relationship_days)
 
     def handle(self, ctx: CommandContext, command: Command) -> CommandResult:
         """Run ``command`` for the caller in ``ctx`` (see the module docstring)."""
@@ -130,7 +129,7 @@ class CommandBus:
             place = getattr(command, command.step.starts_at)
             if isinstance(place, str) and same_place(place, ctx.actor.site):
                 return
-        decision = decide(record, ctx.actor, now, self.window, reading=False)
+        decision = decide(record, ctx.actor, now, self.config.relationship_days, reading=False)
         if not decision.allowed:
             raise AccessDenied(decision.rule, "This patient is not, and has not recently "
                                "been, at your site or on your caseload. If you must act now, "

@@ -59,27 +59,33 @@ def same_place(a: str | None, b: str) -> bool:
     return a is not None and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def has_relationship(record: CareRecord, actor: Actor, now: datetime,
-                     window: timedelta) -> bool:
-    """Is, or was within ``window``, at the actor's site; or on their caseload.
+def relationship_lasts(since: datetime, now: datetime, days: int) -> bool:
+    """Whether a relationship with a site still holds at ``now``, ``since`` the person left
+    it (or was registered there): for ``days`` days exactly, to the minute."""
+    return now - since <= timedelta(days=days)
+
+
+def has_relationship(record: CareRecord, actor: Actor, now: datetime, days: int) -> bool:
+    """Is at the actor's site, or left it within ``days`` days; or on their caseload.
 
     Registering a patient at a site starts a relationship there too, so the registering
     clinician can record the next step.
     """
-    since = now - window
     moves = record.journey.movements
     for i, move in enumerate(moves):
         left = moves[i + 1].occurred_at if i + 1 < len(moves) else None
-        if same_place(move.location, actor.site) and (left is None or left >= since):
+        if same_place(move.location, actor.site) and (
+                left is None or relationship_lasts(left, now, days)):
             return True
     registered = record.registered_by
-    if same_place(registered.actor.site, actor.site) and registered.recorded_at >= since:
+    if same_place(registered.actor.site, actor.site) and relationship_lasts(
+            registered.recorded_at, now, days):
         return True
     return any(e.caseload_worker == actor.actor_id for e in record.episodes)
 
 
 def dissents_from(record: CareRecord, organisation: str) -> bool:
-    return any(same_place(o, organisation) for o in record.sharing_dissents)
+    return record.recorded_dissent(organisation) is not None
 
 
 def break_glass_until(record: CareRecord, actor: Actor, now: datetime) -> datetime | None:
@@ -97,12 +103,12 @@ class AccessDecision:
     break_glass: bool = False
 
 
-def decide(record: CareRecord, actor: Actor, now: datetime, window: timedelta, *,
+def decide(record: CareRecord, actor: Actor, now: datetime, relationship_days: int, *,
            reading: bool) -> AccessDecision:
     """Break-glass overrides everything; otherwise a relationship, and for reads no dissent."""
     if break_glass_until(record, actor, now) is not None:
         return AccessDecision(allowed=True, rule="access.break_glass", break_glass=True)
-    if not has_relationship(record, actor, now, window):
+    if not has_relationship(record, actor, now, relationship_days):
         return AccessDecision(allowed=False, rule="access.no_relationship")
     if reading and dissents_from(record, actor.organisation):
         return AccessDecision(allowed=False, rule="access.dissent")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sonar.domain import codes, plausible
@@ -15,8 +15,16 @@ CLINICAL_TZ = ZoneInfo("Europe/London")
 
 
 def clinical_day(moment: datetime) -> date:
-    """The date in England of a moment, whatever offset it was sent with."""
+    """The date in England of a moment, whatever offset it was sent with: "today" is the
+    clinical day of the application's clock."""
     return moment.astimezone(CLINICAL_TZ).date()
+
+
+def day_starts(day: date) -> datetime:
+    """The moment a clinical day starts: midnight in England (GMT or BST, as on that day).
+    A period of days ``first`` to ``last`` is ``day_starts(first)`` up to, not including,
+    ``day_starts(last + 1 day)``."""
+    return datetime.combine(day, time(), CLINICAL_TZ)
 
 
 def before_birth(moment: datetime, date_of_birth: date) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sonar.domain.access import same_place
 from sonar.domain.errors import IllegalStep
 from sonar.domain.values import Immutable
 
@@ -68,7 +69,7 @@ class Journey:
 
     def check_transfer(self, to_establishment: str) -> None:
         self._require({"prison"}, "transfer", "they are not in prison")
-        if to_establishment == self.location:
+        if same_place(self.location, to_establishment):
             raise IllegalStep("A transfer must be to another establishment.",
                               rule="journey.transfer_same_establishment")
 

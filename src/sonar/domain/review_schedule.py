@@ -24,8 +24,13 @@ def review_due_dates(treatment_start: date) -> dict[str, date]:
     return {kind: treatment_start + REVIEW_OFFSETS[kind] for kind in REVIEW_ORDER}
 
 
+def is_overdue(due: date, today: date) -> bool:
+    """A review not done is due up to and including its due day, overdue from the next."""
+    return today > due
+
+
 def review_status(due: date, today: date, *, done: bool) -> str:
     """'done', 'overdue' or 'due' for one review slot as of ``today``."""
     if done:
         return "done"
-    return "overdue" if today > due else "due"
+    return "overdue" if is_overdue(due, today) else "due"

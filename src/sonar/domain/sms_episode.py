@@ -15,6 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from sonar.domain.access import same_place
 from sonar.domain.attribution import clinical_day
 from sonar.domain.errors import IllegalStep
 from sonar.domain.pathway import (
@@ -122,7 +123,7 @@ class Episode:
 
     def check_caseload(self, worker_id: str, site: str) -> None:
         self.require_status(EpisodeStatus.OPEN, step="caseload_assignment")
-        if (self.caseload_worker, self.caseload_site) == (worker_id, site):
+        if self.caseload_worker == worker_id and same_place(self.caseload_site, site):
             raise self._illegal(f"already on the caseload of {worker_id} at {site}.",
                                 "caseload.already_assigned")
 

@@ -2,8 +2,9 @@
 
 A stored row keeps the topic it was written with (the topic is part of its hash-chain link),
 so a module that moves leaves its old name behind here, registered to the new module; new
-events are written with the new topic. The domain keeps the same list for its own classes
-(``sonar.domain.topics``).
+events are written with the new topic. The care record's events need no entry: whichever
+module of ``sonar/domain/care_record/`` holds an area's events, they are composed on
+``CareRecord`` and keep the topics ``sonar.domain.care_record:CareRecord.<Event>``.
 """
 
 from __future__ import annotations

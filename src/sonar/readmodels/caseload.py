@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from sonar.domain.attribution import clinical_day
 from sonar.domain.care_record import CareRecord
 from sonar.domain.pathway import RiskAssessment
-from sonar.domain.review_schedule import REVIEW_ORDER, review_status
+from sonar.domain.review_schedule import REVIEW_ORDER, is_overdue, review_status
 from sonar.domain.sms_episode import Episode
 from sonar.readmodels.base import Change, Projection, Tables
 from sonar.readmodels.derive import episode_holding, record_facts
@@ -142,7 +142,7 @@ def workforce(store: ReadStore, today: date, *, within_days: int = 7,
         due = as_iso(row["next_review_due"])
         if due is not None:
             when = date.fromisoformat(due)
-            if when < today:
+            if is_overdue(when, today):
                 group["reviews_overdue"] += 1
             elif when <= horizon:
                 group[f"reviews_due_{within_days}_days"] += 1

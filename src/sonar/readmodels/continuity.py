@@ -1,37 +1,42 @@
 """Continuity of care after release: the headline outcome SONAR exists to move.
 
 A person released with a treatment need counts as engaged when their first community
-treatment starts within 21 days of leaving prison (../shared/DOMAIN.md). The
-"first community treatment" is the earlier of: an attended drug and alcohol service
-appointment in the ReSet diary, or an SMS episode accepted in the community, after that
-release and before any return to custody.
+treatment starts within 21 calendar days of the day they left prison, in England's dates
+(``sonar.domain.continuity`` holds the rule). The "first community treatment" is the
+earlier of: an attended drug and alcohol service appointment in the ReSet diary, or an SMS
+episode accepted in the community, after that release and before any return to custody.
 
 Definitions (all by clinical time, so figures do not depend on when events arrive):
 - custody stay: from the last reception or recall before the release, to the release;
 - treatment need: an SMS episode overlapping the stay that had not completed free of
   dependency before release;
 - referred on release: an episode of the stay discharged "transferred - not in custody"
-  on or before the day after release.
+  before the release or within 24 hours after it (``sonar.domain.continuity``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sonar.domain.care_record import CareRecord
+from sonar.domain.continuity import (
+    awaiting_engagement,
+    days_after_release,
+    engaged_in_time,
+    referred_on_release,
+)
 from sonar.domain.journey import Movement
 from sonar.readmodels.base import Change, Projection, Tables, last_per_patient
-from sonar.sqlstore.store import ReadStore, Tx, as_iso, upsert_rows
+from sonar.sqlstore.store import ReadStore, Tx, as_datetime, upsert_rows
 
-ENGAGED_WITHIN = timedelta(days=21)
 _CUSTODY_STARTS = ("received_into_prison", "recalled_to_prison")
 
 
 class ContinuityProjection(Projection):
     name = "continuity"
-    version = 2  # v2: attended diary appointments count as community treatment
+    version = 3  # v3: days to treatment in calendar days in England
     tables: ClassVar[tuple[str, ...]] = ("release",)
 
     def handle(self, tx: Tx, t: Tables, changes: Sequence[Change]) -> None:
@@ -62,10 +67,7 @@ def _row(record: CareRecord, release: Movement, before: Movement | None,
             and e.accepted_at <= released and (e.ended_at is None or e.ended_at >= stay_start)]
     need = any(e.ended_at is None or e.ended_at >= released or e.discharge is None
                or e.discharge.exit_reason != "completed_free_of_dependency" for e in stay)
-    referred = any(e.discharge is not None
-                   and e.discharge.exit_reason == "transferred_not_in_custody"
-                   and e.ended_at is not None and e.ended_at <= released + timedelta(days=1)
-                   for e in stay)
+    referred = any(referred_on_release(e, released) for e in stay)
     started = [e.accepted_at for e in record.episodes if e.accepted_at is not None]
     attended = [d.appointment.starts_at for d in record.diary.values()
                 if d.status == "attended" and d.appointment.kind == "drug_alcohol_service"]
@@ -76,12 +78,13 @@ def _row(record: CareRecord, release: Movement, before: Movement | None,
             "released_at": released, "establishment": before.location if before else None,
             "release_type": release.detail or "unknown", "treatment_need": need,
             "referred_on_release": referred, "first_treatment_at": first,
-            "days_to_treatment": (first - released).days if first else None}
+            "days_to_treatment": days_after_release(released, first) if first else None}
 
 
 def continuity(store: ReadStore, start: datetime, end: datetime, today: date,
                site: str | None = None) -> dict[str, Any]:
-    """Releases in [start, end) with a treatment need, and how many engaged within 21 days."""
+    """Releases in [start, end) with a treatment need, and how many engaged within 21 days
+    (as of ``today``, England's date, for those not yet treated)."""
     where = "released_at >= ? AND released_at < ? AND treatment_need = ?"
     params: list[Any] = [start, end, True]
     if site is not None:
@@ -92,11 +95,12 @@ def continuity(store: ReadStore, start: datetime, end: datetime, today: date,
     engaged = pending = not_engaged = referred = 0
     for row in rows:
         referred += bool(row["referred_on_release"])
-        days = row["days_to_treatment"]
-        released_on = date.fromisoformat(str(as_iso(row["released_at"]))[:10])
-        if days is not None and days <= ENGAGED_WITHIN.days:
+        released = as_datetime(row["released_at"])
+        first = (as_datetime(row["first_treatment_at"])
+                 if row["first_treatment_at"] is not None else None)
+        if first is not None and engaged_in_time(released, first):
             engaged += 1
-        elif days is None and today - released_on <= ENGAGED_WITHIN:
+        elif first is None and awaiting_engagement(released, today):
             pending += 1
         else:
             not_engaged += 1

@@ -34,7 +34,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import IO
 from uuid import UUID
 
@@ -44,6 +44,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sonar.domain.attribution import clinical_day
 from sonar.domain.care_record import CareRecord
+from sonar.domain.continuity import referred_on_release
 from sonar.domain.journey import Movement
 from sonar.domain.pathway import CarePlan, DualDiagnosis
 from sonar.domain.sms_episode import Entry, Episode, EpisodeStatus
@@ -298,14 +299,9 @@ def _start_top(episode: Episode, upto: date) -> Row:
 
 
 def _referred_on_release(episode: Episode, release: Movement, upto: date) -> bool:
-    """Referred on release: discharged "transferred - not in custody" by the day after.
-
-    The same definition as the continuity-of-care read model, so both reports agree.
-    """
-    return (episode.discharge is not None
-            and episode.discharge.exit_reason == "transferred_not_in_custody"
-            and episode.ended_at is not None and _day(episode.ended_at, upto) is not None
-            and episode.ended_at <= release.occurred_at + timedelta(days=1))
+    """Referred on release (``sonar.domain.continuity``), by a discharge dated up to ``upto``."""
+    return (_day(episode.ended_at, upto) is not None
+            and referred_on_release(episode, release.occurred_at))
 
 
 # --- validation ------------------------------------------------------------------------------

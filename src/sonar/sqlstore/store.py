@@ -2,8 +2,9 @@
 in: SQLite (embedded) or PostgreSQL.
 
 SQL is written once with ``?`` placeholders and a few type words in braces
-(``{ts}``, ``{date}``, ``{json}``, ``{bool}``, ``{bigint}``) that each dialect fills in,
-so every projection runs unchanged on both. Values are adapted here too: on SQLite,
+(``{ts}``, ``{date}``, ``{json}``, ``{bool}``, ``{bigint}``, and ``{serial_id}`` for a key
+the store numbers) that each dialect fills in (``ddl``), so every table is declared once
+for both. Values are adapted here too: on SQLite,
 times are stored as UTC ISO-8601 text (which sorts correctly) and JSON as text.
 """
 
@@ -30,9 +31,9 @@ Row = dict[str, Any]
 
 TYPES: Mapping[Dialect, Mapping[str, str]] = {
     "sqlite": {"ts": "TEXT", "date": "TEXT", "json": "TEXT", "bool": "INTEGER",
-               "bigint": "INTEGER"},
+               "bigint": "INTEGER", "serial_id": "INTEGER PRIMARY KEY AUTOINCREMENT"},
     "postgres": {"ts": "TIMESTAMPTZ", "date": "DATE", "json": "JSONB", "bool": "BOOLEAN",
-                 "bigint": "BIGINT"},
+                 "bigint": "BIGINT", "serial_id": "BIGSERIAL PRIMARY KEY"},
 }
 
 
@@ -306,6 +307,13 @@ def as_iso(value: Any) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(type(value).__name__)
+
+
+def as_datetime(value: Any) -> datetime:
+    """A stored time as an aware datetime, whatever the dialect returned."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
 
 
 def as_bool(value: Any) -> bool | None:

@@ -101,3 +101,11 @@ def test_nothing_happens_before_birth() -> None:
 def test_identifiers_use_ascii_digits_only() -> None:
     with pytest.raises(InvalidValue):
         PrisonNumber("A\u0661\u0662\u0663\u0664BC")
+
+
+@pytest.mark.parametrize("to", ["HMP Leeds", "hmp leeds", " HMP  Leeds "])
+def test_a_transfer_to_the_same_establishment_by_any_spelling_is_refused(to: str) -> None:
+    record = in_prison()  # at HMP Leeds
+    with pytest.raises(IllegalStep) as caught:
+        record.transfer(to, at(1))
+    assert caught.value.rule == "journey.transfer_same_establishment"

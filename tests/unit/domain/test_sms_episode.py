@@ -112,9 +112,10 @@ def test_latest_risk_is_by_clinical_time_even_when_entered_late() -> None:
 def test_reassignment_records_the_previous_worker() -> None:
     record = with_open_episode()
     record.assign_caseload(1, "sms-1", "HMP Leeds", at(1))
-    with pytest.raises(IllegalStep) as caught:
-        record.assign_caseload(1, "sms-1", "HMP Leeds", at(2))
-    assert caught.value.rule == "caseload.already_assigned"
+    for same in ("HMP Leeds", "hmp  leeds"):
+        with pytest.raises(IllegalStep) as caught:
+            record.assign_caseload(1, "sms-1", same, at(2))
+        assert caught.value.rule == "caseload.already_assigned"
     record.assign_caseload(1, "sms-2", "HMP Leeds", at(3))
     events = record.collect_events()
     assert events[-1].previous_worker_id == "sms-1"  # type: ignore[attr-defined]

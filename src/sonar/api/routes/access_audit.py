@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -12,12 +12,9 @@ from fastapi.concurrency import run_in_threadpool
 from sonar.api.errors import ProblemError
 from sonar.api.schemas.common import PlausibleDate
 from sonar.audit.access_log import AccessLog
+from sonar.domain.attribution import day_starts
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-
-
-def _day_start(day: date | None) -> datetime | None:
-    return datetime.combine(day, time(), UTC) if day else None
 
 
 @router.get("/access", summary="Reads of identifiable data, by patient and/or by user")
@@ -35,8 +32,8 @@ async def access_log(request: Request,
                            errors=[{"field": "patient_id", "in": "query",
                                     "rule": "audit.criteria", "detail": "no criteria"}])
     log: AccessLog = request.app.state.access_log
-    end_at = _day_start(end + timedelta(days=1)) if end else None
+    end_at = day_starts(end + timedelta(days=1)) if end else None
     items = await run_in_threadpool(lambda: log.search(
         patient_id=str(patient_id) if patient_id else None, actor_id=user,
-        start=_day_start(start), end=end_at, limit=limit))
+        start=day_starts(start) if start else None, end=end_at, limit=limit))
     return {"items": items, "limit": limit}

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from sonar.api.deps import AppDep
+from sonar.api.deps import AppDep, TodayDep
 from sonar.domain.identity import NhsNumber
 from sonar.readmodels.record_view import record_view
 
@@ -22,5 +22,5 @@ def find_patient(app: AppDep,
 
 
 @router.get("/{patient_id}", summary="The care record as it stands now")
-def get_record(patient_id: UUID, app: AppDep) -> dict[str, Any]:
-    return record_view(app.get_record(patient_id), app.clock().date())
+def get_record(patient_id: UUID, app: AppDep, today: TodayDep) -> dict[str, Any]:
+    return record_view(app.get_record(patient_id), today)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,8 +13,8 @@ from sonar.api.errors import ProblemError
 from sonar.api.responses import page
 from sonar.api.schemas.common import PlausibleDate, PlausibleMoment
 from sonar.audit.time_travel import record_as_of
-from sonar.domain.attribution import CLINICAL_TZ, Actor
-from sonar.eventstore.application import SonarApplication
+from sonar.domain.access import break_glass_until
+from sonar.domain.attribution import day_starts
 from sonar.readmodels import record, timeline
 
 router = APIRouter(prefix="/api/v1/patients", tags=["records"])
@@ -60,14 +60,8 @@ def get_record(patient_id: UUID, store: ReadStoreDep, today: TodayDep, applicati
     if found is None:
         raise ProblemError(404, "patient.not_found", "Patient not found",
                            f"No care record has id {patient_id}.")
-    return {**found, "break_glass_until": _break_glass_until(application, patient_id, actor)}
-
-
-def _break_glass_until(application: SonarApplication, patient_id: UUID,
-                       actor: Actor) -> str | None:
-    """When the caller's break-glass access to this record ends, if it is running now."""
-    until = application.get_record(patient_id).break_glass_grants.get(actor.actor_id)
-    return until.isoformat() if until is not None and until > application.clock() else None
+    until = break_glass_until(application.get_record(patient_id), actor, application.clock())
+    return {**found, "break_glass_until": until.isoformat() if until is not None else None}
 
 
 @router.get("/{patient_id}/timeline", summary="Every event of the patient, with attribution")
@@ -86,12 +80,7 @@ def get_timeline(patient_id: UUID, store: ReadStoreDep,
                                 "detail": "'to' must not be before 'from'"}])
     items = timeline.timeline(
         store, str(patient_id), event_types=event_type or (), episode=episode,
-        occurred_from=_day_starts(start) if start else None,
-        occurred_before=_day_starts(end + timedelta(days=1)) if end else None,
+        occurred_from=day_starts(start) if start else None,
+        occurred_before=day_starts(end + timedelta(days=1)) if end else None,
         limit=limit + 1, offset=offset)
     return page(items, limit, offset)
-
-
-def _day_starts(day: date) -> datetime:
-    """Midnight in England at the start of ``day`` (clinical days are England's)."""
-    return datetime.combine(day, time(), CLINICAL_TZ)

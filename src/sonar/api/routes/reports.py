@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,6 +11,7 @@ from sonar.api.deps import ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import csv_response, page, wants_csv
 from sonar.api.schemas.common import PlausibleDate
+from sonar.domain.attribution import day_starts
 from sonar.readmodels import caseload, continuity, outcomes
 
 router = APIRouter(prefix="/api/v1", tags=["caseloads and reports"])
@@ -26,8 +27,7 @@ def _period(start: date | None, end: date | None, today: date) -> tuple[datetime
                            "'to' is before 'from'.", errors=[
                                {"field": "to", "in": "query", "rule": "period.order",
                                 "detail": "'to' must not be before 'from'"}])
-    return (datetime.combine(first, time(), UTC),
-            datetime.combine(last + timedelta(days=1), time(), UTC))
+    return day_starts(first), day_starts(last + timedelta(days=1))
 
 
 @router.get("/caseloads", summary="Open episodes for a worker and/or site, with reviews",
