@@ -56,7 +56,7 @@ def test_a_worker_process_keeps_the_read_models_and_is_woken_by_each_commit(
             else:
                 position = CommandBus(app).handle(CTX, Transfer(
                     patient_id=pid, to_establishment=establishment)).position
-            assert runner.wait_for(position, timeout=20), "the worker was not woken"
+            assert runner.wait_for(position, timeout=45), "the worker was not woken"
             row = get_record(runner.store, str(pid), date(2026, 3, 2))
             assert row is not None
             assert row["location"] == establishment

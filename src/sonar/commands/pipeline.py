@@ -30,10 +30,11 @@ from sonar.commands.errors import (
     DuplicatePatient,
     IdempotencyKeyReused,
 )
-from sonar.domain.access import allows, decide, same_place, trusted
+from sonar.domain.access import allows, decide, trusted
 from sonar.domain.attribution import Attribution
 from sonar.domain.care_record import CareRecord
 from sonar.domain.identity import NhsNumber
+from sonar.domain.places import same_place
 from sonar.eventstore.application import SonarApplication
 from sonar.eventstore.receipts import CommandReceipt, NhsNumberIndex
 

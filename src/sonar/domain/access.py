@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sonar.domain.places import same_place
+
 if TYPE_CHECKING:
     from sonar.domain.attribution import Actor
     from sonar.domain.care_record import CareRecord
@@ -52,11 +54,6 @@ def trusted(actor: Actor) -> bool:
     """SONAR's own processes act on every record they are given (the scheduler records a miss
     for whoever missed): they need no relationship, and their role's rights bound them."""
     return actor.role == "system"
-
-
-def same_place(a: str | None, b: str) -> bool:
-    """Two names of a place are the same place (case and spacing aside)."""
-    return a is not None and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def relationship_lasts(since: datetime, now: datetime, days: int) -> bool:

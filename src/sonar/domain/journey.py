@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sonar.domain.access import same_place
 from sonar.domain.errors import IllegalStep
+from sonar.domain.places import same_place
 from sonar.domain.values import Immutable
 
 # Release types after which a person is on licence and so can be recalled.

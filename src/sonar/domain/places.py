@@ -162,3 +162,8 @@ def _index() -> Mapping[_Key, Place]:
 @cache
 def _by_code() -> Mapping[str, Place]:
     return {place.code: place for place in _places()}
+
+
+def same_place(a: str | None, b: str) -> bool:
+    """Two names of a place are the same place (case and spacing aside)."""
+    return a is not None and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()

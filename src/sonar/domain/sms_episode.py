@@ -15,7 +15,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sonar.domain.access import same_place
 from sonar.domain.attribution import clinical_day
 from sonar.domain.errors import IllegalStep
 from sonar.domain.pathway import (
@@ -29,6 +28,7 @@ from sonar.domain.pathway import (
     Review,
     RiskAssessment,
 )
+from sonar.domain.places import same_place
 from sonar.domain.review_schedule import REVIEW_ORDER, review_due_dates
 from sonar.domain.top import Top
 from sonar.domain.values import Immutable

@@ -5,16 +5,13 @@ dissent from sharing with an organisation. The decisions made from them are
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sonar.domain.access import same_place
 from sonar.domain.attribution import Attribution
 from sonar.domain.care_record._base import RecordArea, RecordEvent, printable_text
 from sonar.domain.contacts import FamilyConsent, check_address
 from sonar.domain.errors import IllegalStep, InvalidValue
-
-if TYPE_CHECKING:
-    from sonar.domain.care_record import CareRecord
+from sonar.domain.places import same_place
 
 
 class AccessAndConsent(RecordArea):
@@ -30,7 +27,7 @@ class AccessAndConsent(RecordArea):
         reason: str
         expires_at: datetime
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             grants = aggregate.break_glass_grants
             actor_id = self.attribution.actor.actor_id
             grants[actor_id] = max(self.expires_at, grants.get(actor_id, self.expires_at))
@@ -48,26 +45,26 @@ class AccessAndConsent(RecordArea):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["contact_address"] = None
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             aggregate.family_notification_consents[self.family_member] = FamilyConsent(
                 self.relationship, self.contact_channel, self.contact_address)
 
     class ConsentToFamilyNotificationRevoked(RecordEvent):
         family_member: str
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             aggregate.family_notification_consents.pop(self.family_member, None)
 
     class SharingDissentRecorded(RecordEvent):
         organisation: str
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             aggregate.sharing_dissents = (*aggregate.sharing_dissents, self.organisation)
 
     class SharingDissentWithdrawn(RecordEvent):
         organisation: str
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             aggregate.sharing_dissents = tuple(
                 o for o in aggregate.sharing_dissents if o != self.organisation)
 

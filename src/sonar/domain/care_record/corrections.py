@@ -6,15 +6,11 @@ further step instead (docs/decisions.md, "Entries are identified by their event'
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from sonar.domain.attribution import Attribution
 from sonar.domain.care_record._base import RecordArea, RecordEvent
 from sonar.domain.errors import IllegalStep, InvalidValue
 from sonar.domain.sms_episode import Entry
-
-if TYPE_CHECKING:
-    from sonar.domain.care_record import CareRecord
 
 
 class Corrections(RecordArea):
@@ -24,7 +20,7 @@ class Corrections(RecordArea):
         entry_version: int
         reason: str
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             for i, entry in enumerate(aggregate.screens):
                 if entry.version == self.entry_version:
                     aggregate.screens[i] = replace(entry, in_error=self.reason)

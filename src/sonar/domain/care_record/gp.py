@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from sonar.domain.attribution import Attribution
 from sonar.domain.care_record._base import RecordArea, RecordEvent
 from sonar.domain.errors import InvalidValue
 from sonar.domain.gp_record import GpItem
 from sonar.domain.identity import NhsNumber
-
-if TYPE_CHECKING:
-    from sonar.domain.care_record import CareRecord
 
 
 class GpImport(RecordArea):
@@ -31,7 +27,7 @@ class GpImport(RecordArea):
         nhs_number: NhsNumber | None
         items: tuple[GpItem, ...]
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             aggregate.gp_record.add(self.items, self.originator_version)
 
     def import_gp_record(self, source_system: str, content_hash: str,

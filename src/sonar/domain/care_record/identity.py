@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from sonar.domain.attribution import Attribution
 from sonar.domain.care_record._base import RecordArea, RecordEvent
 from sonar.domain.errors import IllegalStep
 from sonar.domain.identity import NhsNumber
-
-if TYPE_CHECKING:
-    from sonar.domain.care_record import CareRecord
 
 
 class IdentitySteps(RecordArea):
@@ -21,7 +17,7 @@ class IdentitySteps(RecordArea):
     class NhsNumberTraced(RecordEvent):
         nhs_number: NhsNumber
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             aggregate.identity = replace(aggregate.identity, nhs_number=self.nhs_number)
 
     def trace_nhs_number(self, nhs_number: NhsNumber, attribution: Attribution) -> None:

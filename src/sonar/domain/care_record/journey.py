@@ -4,16 +4,13 @@ recall, each a move that cannot be dated before the previous one."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sonar.domain import codes
 from sonar.domain.attribution import Attribution
 from sonar.domain.care_record._base import RecordArea, RecordEvent, place_name
 from sonar.domain.identity import PncId, PrisonNumber
 from sonar.domain.journey import Movement
-
-if TYPE_CHECKING:
-    from sonar.domain.care_record import CareRecord
 
 
 class Moved(RecordEvent):
@@ -24,7 +21,7 @@ class Moved(RecordEvent):
     location: str | None
     detail: str | None
 
-    def apply(self, aggregate: CareRecord) -> None:
+    def apply(self, aggregate: RecordArea) -> None:
         aggregate.journey.move(Movement(self.originator_version, self.attribution.occurred_at,
                                         self.kind, self.setting, self.location, self.detail))
 
@@ -35,7 +32,7 @@ class JourneySteps(RecordArea):
     class DetainedInPoliceCustody(Moved):
         pnc_id: PncId | None
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             super().apply(aggregate)
             if self.pnc_id is not None:
                 aggregate.identity = replace(aggregate.identity, pnc_id=self.pnc_id)
@@ -46,7 +43,7 @@ class JourneySteps(RecordArea):
     class ReceivedIntoPrison(Moved):
         prison_number: PrisonNumber | None
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             super().apply(aggregate)
             if self.prison_number is not None:
                 aggregate.identity = replace(aggregate.identity,

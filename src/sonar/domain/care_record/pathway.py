@@ -5,7 +5,6 @@ machine)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sonar.domain import plausible
 from sonar.domain.attribution import Attribution
@@ -30,9 +29,6 @@ from sonar.domain.pathway import (
 from sonar.domain.sms_episode import Entry, EntryValue, Episode
 from sonar.domain.top import Top
 
-if TYPE_CHECKING:
-    from sonar.domain.care_record import CareRecord
-
 
 class EpisodeEvent(RecordEvent):
     """Base of events of one SMS episode, named by its number on the record."""
@@ -49,7 +45,7 @@ class EntryRecorded(EpisodeEvent):
     def entry_flags(self) -> tuple[str, ...]:
         return ()
 
-    def apply(self, aggregate: CareRecord) -> None:
+    def apply(self, aggregate: SmsPathway) -> None:
         aggregate.episode(self.episode).add_entry(Entry(
             self.originator_version, self.attribution.occurred_at, self.entry_value(),
             flags=self.entry_flags()))
@@ -61,21 +57,21 @@ class SmsPathway(RecordArea):
     class ReceptionScreenRecorded(RecordEvent):
         screen: ReceptionScreen
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: SmsPathway) -> None:
             aggregate.screens.append(Entry(self.originator_version,
                                            self.attribution.occurred_at, self.screen))
 
     class ReferredToSms(EpisodeEvent):
         referral: Referral
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: SmsPathway) -> None:
             aggregate.episodes.append(Episode(self.episode, self.referral,
                                               self.attribution.occurred_at))
 
     class ReferralOutcomeRecorded(EpisodeEvent):
         outcome: ReferralOutcome
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: SmsPathway) -> None:
             aggregate.episode(self.episode).apply_outcome(self.outcome,
                                                           self.attribution.occurred_at)
 
@@ -126,13 +122,13 @@ class SmsPathway(RecordArea):
         site: str
         previous_worker_id: str | None
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: SmsPathway) -> None:
             aggregate.episode(self.episode).apply_caseload(self.worker_id, self.site)
 
     class Discharged(EpisodeEvent):
         discharge: Discharge
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: SmsPathway) -> None:
             aggregate.episode(self.episode).apply_discharge(self.discharge,
                                                             self.attribution.occurred_at)
 

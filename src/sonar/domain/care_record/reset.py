@@ -5,7 +5,6 @@ person's appointment diary, and where they want appointment reminders
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sonar.domain import plausible
 from sonar.domain.attribution import Attribution
@@ -25,9 +24,6 @@ from sonar.domain.reset import (
     ReleasePlan,
 )
 
-if TYPE_CHECKING:
-    from sonar.domain.care_record import CareRecord
-
 
 class AppointmentOutcome(RecordEvent):
     """Base of what became of an appointment."""
@@ -37,7 +33,7 @@ class AppointmentOutcome(RecordEvent):
     def status(self) -> tuple[str, str | None, str | None]:
         raise NotImplementedError
 
-    def apply(self, aggregate: CareRecord) -> None:
+    def apply(self, aggregate: RecordArea) -> None:
         entry = aggregate.diary[self.appointment_id]
         entry.status, entry.confirmed_by, entry.reason = self.status()
 
@@ -48,13 +44,13 @@ class ReleaseSupport(RecordArea):
     class ReleasePlanned(RecordEvent):
         plan: ReleasePlan
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             aggregate.release_plans = (*aggregate.release_plans, self.plan)
 
     class AppointmentBooked(RecordEvent):
         appointment: Appointment
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             aggregate.diary[self.appointment.appointment_id] = DiaryEntry(self.appointment)
 
     class AppointmentAttended(AppointmentOutcome):
@@ -83,7 +79,7 @@ class ReleaseSupport(RecordArea):
 
         contact: ReminderContact | None
 
-        def apply(self, aggregate: CareRecord) -> None:
+        def apply(self, aggregate: RecordArea) -> None:
             aggregate.reminder_contact = self.contact
 
     def record_reminder_contact(self, channel: str | None, address: str | None,
