@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sonar.api.errors import ProblemError
+from sonar.api.schemas.access import AccessLogPage
 from sonar.api.schemas.common import PlausibleDate
 from sonar.audit.access_log import AccessLog
 
@@ -28,7 +29,7 @@ async def access_log(request: Request,
                      start: Annotated[PlausibleDate | None, Query(alias="from")] = None,
                      end: Annotated[PlausibleDate | None, Query(alias="to",
                                                        description="Inclusive")] = None,
-                     limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict[str, Any]:
+                     limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> AccessLogPage:
     if patient_id is None and not user:
         raise ProblemError(422, "audit.criteria", "Say whose access to show",
                            "Give patient_id, user, or both.",
@@ -39,4 +40,4 @@ async def access_log(request: Request,
     items = await run_in_threadpool(lambda: log.search(
         patient_id=str(patient_id) if patient_id else None, actor_id=user,
         start=_day_start(start), end=end_at, limit=limit))
-    return {"items": items, "limit": limit}
+    return AccessLogPage.model_validate({"items": items, "limit": limit})

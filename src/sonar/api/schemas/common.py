@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
@@ -67,3 +67,22 @@ class CommandAccepted(BaseModel):
 
 
 Text = Field(None, max_length=4000)
+
+
+# Times and dates the API answers with, as the read models hold them: ISO 8601 text, kept as
+# text so the answer is exactly what was stored (a time is never re-rendered on the way out).
+Moment = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
+
+
+class Answer(BaseModel):
+    """Every response model: closed, so its schema says exactly what is sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def code(value_set: ValueSet, description: str) -> Any:
+    """A coded field of an answer, named with its value set. Not enforced on the way out, so
+    a record written when the set was different still reads."""
+    return Field(description=f"{description} (a code from value set {value_set.name}, "
+                             f"e.g. {next(iter(value_set))}).")
