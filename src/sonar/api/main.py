@@ -6,6 +6,7 @@ import structlog
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
+from sonar.api import openapi
 from sonar.api.errors import install_problem_handlers
 from sonar.api.middleware import Authenticate, BodySizeLimit, RequestContext
 from sonar.api.routes import (
@@ -84,6 +85,7 @@ def create_app(settings: Settings, application: SonarApplication,
                 for name, f in sorted(degraded.items())])
         return Health(status="ok", position=position)
 
+    openapi.install(api)
     # Outermost: correlation id, declared size, logging, store failures as 503.
     api.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
 
