@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 from uuid import UUID
 
@@ -40,7 +40,9 @@ def _plausible_moment(value: datetime) -> datetime:
     problem = plausible.moment_problem(value, "The time")
     if problem is not None:
         raise PydanticCustomError("time_out_of_range", problem.message)
-    return value
+    # The parser's own time zone class must not reach the record: a snapshot is read back
+    # only with standard types (eventstore.snapshot_codec). Same offset, same instant.
+    return value.replace(tzinfo=timezone(value.utcoffset() or timedelta(0)))
 
 
 # Every date and time a command or query accepts: within the plausible window
