@@ -11,8 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from sonar.api.errors import ProblemError
 from sonar.api.schemas.access import AccessLogPage
-from sonar.api.schemas.common import PlausibleDate
 from sonar.audit.access_log import AccessLog
+from sonar.commands.base import PlausibleDate
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Query, Request, Response
 from sonar.api.deps import AppDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import wants_csv
-from sonar.api.schemas.common import PlausibleDate
 from sonar.api.schemas.ndtms import NdtmsReport
+from sonar.commands.base import PlausibleDate
 from sonar.reports.ndtms import (
     COLUMNS,
     NdtmsNotConfigured,

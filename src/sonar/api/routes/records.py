@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 from sonar.api.deps import ActorDep, AppDep, ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import page
-from sonar.api.schemas.common import PlausibleDate, PlausibleMoment
 from sonar.api.schemas.records import (
     PatientRecord,
     PatientRecordAsOf,
@@ -19,6 +18,7 @@ from sonar.api.schemas.records import (
     TimelinePage,
 )
 from sonar.audit.time_travel import record_as_of
+from sonar.commands.base import PlausibleDate, PlausibleMoment
 from sonar.domain.attribution import CLINICAL_TZ, Actor
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels import record, timeline

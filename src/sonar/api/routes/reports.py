@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Request, Response
 from sonar.api.deps import ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import csv_response, page, wants_csv
-from sonar.api.schemas.common import PlausibleDate
 from sonar.api.schemas.reports import (
     CaseloadPage,
     ContinuityReport,
@@ -18,6 +17,7 @@ from sonar.api.schemas.reports import (
     OutcomesReport,
     WorkforceReport,
 )
+from sonar.commands.base import PlausibleDate
 from sonar.readmodels import caseload, continuity, outcomes
 
 router = APIRouter(prefix="/api/v1", tags=["caseloads and reports"])

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
-from sonar.domain import plausible
+from sonar.commands.base import PlausibleMoment
 from sonar.domain.codes import ValueSet
-
-
-def _plausible_day(value: date) -> date:
-    problem = plausible.day_problem(value, "The date")
-    if problem is not None:
-        raise PydanticCustomError("time_out_of_range", problem.message)
-    return value
-
-
-def _plausible_moment(value: datetime) -> datetime:
-    problem = plausible.moment_problem(value, "The time")
-    if problem is not None:
-        raise PydanticCustomError("time_out_of_range", problem.message)
-    return value
-
-
-# Every date and time the API accepts, in bodies and queries: within the plausible window
-# (sonar.domain.plausible), so no later conversion or arithmetic can overflow.
-PlausibleDate = Annotated[date, AfterValidator(_plausible_day)]
-PlausibleMoment = Annotated[AwareDatetime, AfterValidator(_plausible_moment)]
 
 
 class CommandBody(BaseModel):
