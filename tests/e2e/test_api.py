@@ -127,6 +127,16 @@ def test_malformed_json_is_a_problem_not_a_crash(client: TestClient) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_a_method_the_path_is_not_served_with_is_405_naming_every_one_it_is(
+        client: TestClient) -> None:
+    pid = post(client, "", PATIENT).json()["patient_id"]
+    # The diary is read by one route and booked into by another, on the same path.
+    response = client.delete(f"/api/v1/patients/{pid}/appointments")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["Allow"] == "GET, POST"
+
+
 def test_missing_token_is_401(client: TestClient) -> None:
     response = client.post("/api/v1/patients", json=PATIENT,
                            headers={"Authorization": ""})

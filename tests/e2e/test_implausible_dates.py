@@ -106,3 +106,17 @@ def test_as_of_at_the_calendars_ends_is_refused(client: TestClient, moment: str)
     pid = received_and_referred(client)
     response = client.get(f"/api/v1/patients/{pid}/record", params={"as_of": moment})
     refused(response, "as_of")
+
+
+@pytest.mark.parametrize("number", [0, 1700000000, "0", "0.0"])
+def test_a_date_or_time_given_as_a_number_is_refused_not_read_as_a_unix_time(
+        client: TestClient, number: int | str) -> None:
+    """1970-01-01 is a plausible day: the number must be refused as a number, not parsed."""
+    body = {**PATIENT, "date_of_birth": number}
+    refused(post(client, "", body), "date_of_birth")
+    pid = received_and_referred(client)
+    refused(client.get(f"/api/v1/patients/{pid}/timeline", params={"to": str(number)}), "to")
+    refused(client.get(f"/api/v1/patients/{pid}/record", params={"as_of": str(number)}),
+            "as_of")
+    refused(post(client, f"/{pid}/episodes/1/reviews", {
+        "kind": "day_5", "outcome": "completed", "occurred_at": number}), "occurred_at")

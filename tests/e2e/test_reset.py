@@ -180,3 +180,25 @@ def test_a_retried_booking_answers_with_the_same_appointment(client: TestClient,
     diary = client.get(f"/api/v1/patients/{pid}/appointments",
                        params={"min_position": again["position"]}).json()["items"]
     assert [d["appointment_id"] for d in diary] == [first["appointment_id"]]
+
+
+def test_a_long_record_with_a_booking_still_loads_after_a_restart(tmp_path: Path,
+                                                                  clock: FakeClock) -> None:
+    """Times from a request body hold only standard time zones, so the snapshot taken at
+    the 50th event can be read back by a server that starts afresh."""
+    settings = settings_for(tmp_path)
+    with api_client(settings, clock) as client:
+        client.headers.update(sign_in(client, SMS_WORKER))
+        pid = received_and_referred(client)
+        booked = book(client, pid, clock, "probation", "Probation", days=2)
+        starts_at = (clock.now + timedelta(days=2)).isoformat()
+        while client.get(f"/api/v1/patients/{pid}").json()["version"] <= 50:
+            assert post(client, f"/{pid}/episodes/1/risk-assessments", {
+                "level": "low", "risks": [], "occurred_at": clock.now.isoformat()},
+                        ).status_code == 201
+    with api_client(settings, clock) as restarted:
+        restarted.headers.update(sign_in(restarted, SMS_WORKER))
+        summary = restarted.get(f"/api/v1/patients/{pid}/release-summary")
+        assert summary.status_code == 200, summary.text
+        [appointment] = summary.json()["appointments"]
+        assert (appointment["appointment_id"], appointment["starts_at"]) == (booked, starts_at)

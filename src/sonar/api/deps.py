@@ -17,6 +17,7 @@ from sonar.api.security import get_principal
 from sonar.auth.tokens import Principal
 from sonar.commands.context import CommandContext
 from sonar.commands.pipeline import CommandBus
+from sonar.domain import codes
 from sonar.domain.attribution import Actor, clinical_day
 from sonar.eventstore.application import SonarApplication
 from sonar.readmodels.runner import ProjectionRunner
@@ -42,7 +43,9 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 def get_command_context(
     request: Request,
     principal: Annotated[Principal, Depends(get_principal)],
-    x_purpose_of_use: Annotated[str, Header()] = "direct_care",
+    x_purpose_of_use: Annotated[str, Header(
+        description="Why you are acting (the domain refuses other codes).",
+        json_schema_extra={"enum": list(codes.PURPOSE_OF_USE)})] = "direct_care",
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> CommandContext:
     correlation_id = getattr(request.state, "correlation_id", None) or uuid4().hex

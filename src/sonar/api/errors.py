@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -10,8 +11,10 @@ from eventsourcing.persistence import InterfaceError, InternalError, Operational
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from sonar.commands.errors import (
     AccessDenied,
@@ -44,13 +47,16 @@ class ProblemError(Exception):
 
 
 def problem(request: Request, status: int, rule: str, title: str, detail: str,
-            **extra: Any) -> JSONResponse:
+            headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": PROBLEM_BASE + rule.split(".", maxsplit=1)[0], "title": title, "status": status,
             "detail": detail, "instance": request.url.path, "rule": rule, **extra}
-    headers = {"Retry-After": "1"} if status == 503 else None
+    answer_headers = dict(headers or {})
+    if status == 503:
+        answer_headers["Retry-After"] = "1"
     if status == 401:  # RFC 6750: say how to authenticate
-        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+        answer_headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON,
+                        headers=answer_headers or None)
 
 
 def _pointer(field: str | None, prefix: str = "") -> str | None:
@@ -127,8 +133,23 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
                        f"Bodies are limited to {limit} bytes.")
     titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large",
               415: "Unsupported media type"}
+    headers = dict(exc.headers or {})  # the framework's own stay
+    allowed = _allowed_methods(request) if exc.status_code == 405 else None
+    if allowed:
+        headers["Allow"] = allowed
     return problem(request, exc.status_code, f"http.{exc.status_code}",
-                   titles.get(exc.status_code, "HTTP error"), str(exc.detail))
+                   titles.get(exc.status_code, "HTTP error"), str(exc.detail), headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path is served with (RFC 9110 405 ``Allow``). A path can be served
+    by more than one route (a read and a command); the framework names only the first's."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        route = context.route
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -8,9 +8,8 @@ import structlog
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from sonar.api.errors import (
-    install_problem_handlers,
-)
+from sonar.api import openapi
+from sonar.api.errors import install_problem_handlers
 from sonar.api.middleware import Authenticate, BodySizeLimit, RequestContext
 from sonar.api.routes import (
     access,
@@ -25,6 +24,7 @@ from sonar.api.routes import (
     reports,
 )
 from sonar.api.routes.commands import command_router
+from sonar.api.schemas.operations import DegradedReadModel, Health, HealthUnavailable
 from sonar.api.security import authorize
 from sonar.audit.access_log import AccessLog
 from sonar.auth.tokens import TokenService
@@ -73,8 +73,11 @@ def create_app(settings: Settings, application: SonarApplication, runner: Projec
     # Counts every body as it streams in (chunked uploads too), before any endpoint reads it.
     api.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
 
-    @api.get("/health", tags=["operations"], summary="Liveness and store reachability")
-    def health() -> JSONResponse:
+    @api.get("/health", tags=["operations"], summary="Liveness and store reachability",
+             response_model=Health, response_model_exclude_none=True,
+             responses={503: {"model": HealthUnavailable,
+                              "description": "The record store did not answer."}})
+    def health() -> Health | JSONResponse:
         try:
             position = application.position()
         except Exception as exc:
@@ -82,11 +85,12 @@ def create_app(settings: Settings, application: SonarApplication, runner: Projec
                                 status_code=503)
         degraded = runner.failures(max_age=1.0)
         if degraded:  # serving, but these read models stopped at an event (see the runbook)
-            return JSONResponse({"status": "degraded", "position": position, "degraded": [
-                {"read_model": name, "position": f.position}
-                for name, f in sorted(degraded.items())]})
-        return JSONResponse({"status": "ok", "position": position})
+            return Health(status="degraded", position=position, degraded=[
+                DegradedReadModel(read_model=name, position=f.position)
+                for name, f in sorted(degraded.items())])
+        return Health(status="ok", position=position)
 
+    openapi.install(api)
     # Outermost: correlation id, declared size, logging, store failures as 503.
     api.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
 

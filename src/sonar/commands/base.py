@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from sonar.domain import plausible
@@ -27,6 +27,29 @@ if TYPE_CHECKING:
     from sonar.commands.context import CommandContext
     from sonar.domain.attribution import Attribution
     from sonar.domain.care_record import CareRecord
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+
+
+def _day_text(value: object) -> object:
+    """A date comes as ISO 8601 text (or, from Python, a date). Lenient parsing would also
+    take a number as a Unix time (0 is 1 January 1970), which the schema does not allow."""
+    if isinstance(value, int | float) or (isinstance(value, str)
+                                          and not _ISO_DAY.fullmatch(value)):
+        raise PydanticCustomError("date_parsing", "Give the date as YYYY-MM-DD.")
+    return value
+
+
+def _moment_text(value: object) -> object:
+    """A time comes as ISO 8601 text (or, from Python, a datetime); never a Unix time."""
+    if isinstance(value, int | float) or (isinstance(value, str)
+                                          and not _ISO_MOMENT.match(value)):
+        raise PydanticCustomError(
+            "datetime_parsing",
+            "Give the time as ISO 8601 with its offset, e.g. 2026-03-02T09:00:00+00:00.")
+    return value
 
 
 def _plausible_day(value: date) -> date:
@@ -40,14 +63,17 @@ def _plausible_moment(value: datetime) -> datetime:
     problem = plausible.moment_problem(value, "The time")
     if problem is not None:
         raise PydanticCustomError("time_out_of_range", problem.message)
-    return value
+    # The parser's own time zone class must not reach the record: a snapshot is read back
+    # only with standard types (eventstore.snapshot_codec). Same offset, same instant.
+    return value.replace(tzinfo=timezone(value.utcoffset() or timedelta(0)))
 
 
 # Every date and time a command or query accepts: within the plausible window
 # (sonar.domain.plausible), so no later conversion or arithmetic can overflow. JSON carries
 # them as strings, so they are parsed leniently even in a strict model.
-PlausibleDate = Annotated[date, Field(strict=False), AfterValidator(_plausible_day)]
-PlausibleMoment = Annotated[AwareDatetime, Field(strict=False),
+PlausibleDate = Annotated[date, Field(strict=False), BeforeValidator(_day_text),
+                          AfterValidator(_plausible_day)]
+PlausibleMoment = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_moment_text),
                             AfterValidator(_plausible_moment)]
 EpisodeNumber = Annotated[int, Field(ge=1, le=10_000, description="Episode number on the record")]
 EntryVersion = Annotated[int, Field(ge=1, le=1_000_000_000,

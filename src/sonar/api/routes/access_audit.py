@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sonar.api.errors import ProblemError
-from sonar.api.schemas.common import PlausibleDate
+from sonar.api.schemas.access import AccessLogPage
 from sonar.audit.access_log import AccessLog
+from sonar.commands.base import PlausibleDate
 from sonar.domain.attribution import day_starts
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -25,7 +26,7 @@ async def access_log(request: Request,
                      start: Annotated[PlausibleDate | None, Query(alias="from")] = None,
                      end: Annotated[PlausibleDate | None, Query(alias="to",
                                                        description="Inclusive")] = None,
-                     limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict[str, Any]:
+                     limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> AccessLogPage:
     if patient_id is None and not user:
         raise ProblemError(422, "audit.criteria", "Say whose access to show",
                            "Give patient_id, user, or both.",
@@ -36,4 +37,4 @@ async def access_log(request: Request,
     items = await run_in_threadpool(lambda: log.search(
         patient_id=str(patient_id) if patient_id else None, actor_id=user,
         start=day_starts(start) if start else None, end=end_at, limit=limit))
-    return {"items": items, "limit": limit}
+    return AccessLogPage.model_validate({"items": items, "limit": limit})

@@ -19,8 +19,8 @@ log = structlog.get_logger("sonar.auth")
 _FORM = {"application/x-www-form-urlencoded": {"schema": {
     "type": "object", "required": ["username", "password"],
     "properties": {"grant_type": {"type": "string", "enum": ["password"]},
-                   "username": {"type": "string", "maxLength": 100},
-                   "password": {"type": "string", "maxLength": 1000}}}}}
+                   "username": {"type": "string", "minLength": 1, "maxLength": 100},
+                   "password": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}
 
 
 async def _fields(request: Request) -> dict[str, str]:
@@ -38,7 +38,9 @@ async def _fields(request: Request) -> dict[str, str]:
 
 @router.post("/token", summary="Sign in (OAuth2 password flow) for a short-lived bearer token",
              openapi_extra={"requestBody": {"required": True, "content": _FORM}},
-             responses={401: {"description": "Wrong username or password"}})
+             responses={400: {"description": "A grant type other than password, or a body "
+                                             "that could not be read."},
+                        401: {"description": "Wrong username or password."}})
 async def issue_token(request: Request) -> TokenIssued:
     fields = await _fields(request)
     if fields.get("grant_type", "password") != "password":

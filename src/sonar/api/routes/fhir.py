@@ -6,7 +6,7 @@ invalid FHIR come back as one problem document listing every issue by JSON point
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,30 +17,35 @@ from sonar.adapters.fhir.export import export_bundle
 from sonar.adapters.fhir.gp_bundle import Issue, entry_order, import_command, parse_gp_bundle
 from sonar.api.deps import AppDep, BusDep, ContextDep
 from sonar.api.errors import ProblemError
+from sonar.api.schemas.fhir import FhirBundle, GpRecordImported
 from sonar.domain.errors import InvalidValue
 
 FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/api/v1/patients/{patient_id}", tags=["fhir"])
 
 
+class FhirJSONResponse(JSONResponse):
+    media_type = FHIR_JSON
+
+
 @router.get("/fhir", summary="The care record as a FHIR R4 Bundle (UK Core profiles)",
-            response_class=JSONResponse,
-            responses={200: {"content": {FHIR_JSON: {}}}})
-def export_fhir(patient_id: UUID, app: AppDep) -> JSONResponse:
+            response_class=FhirJSONResponse)
+def export_fhir(patient_id: UUID, app: AppDep) -> FhirBundle:
     record = app.get_record(patient_id)
-    bundle = export_bundle(record, list(app.events.get(patient_id)))
-    return JSONResponse(bundle, media_type=FHIR_JSON)
+    return FhirBundle.model_validate(export_bundle(record, list(app.events.get(patient_id))))
 
 
 @router.post("/gp-record", status_code=201,
              summary="Import a GP record Bundle (GP Connect structured record style)",
+             responses={200: {"model": GpRecordImported,
+                              "description": "Nothing new: every item was already imported."}},
              openapi_extra={"requestBody": {"required": True,
                                             "content": {FHIR_JSON: {}, "application/json": {}}}})
 async def import_gp(patient_id: UUID, request: Request, bus: BusDep, ctx: ContextDep,
                     response: Response,
                     partial: Annotated[bool, Query(
                         description="Import the good entries and skip bad ones")] = False,
-                    ) -> dict[str, Any]:
+                    ) -> GpRecordImported:
     """A partly bad bundle imports nothing unless the caller asks for a partial import: a
     clinician must not be left believing an allergy list is complete when one allergy was
     refused. Problems about the whole bundle (not JSON, no source) refuse it even then."""
@@ -56,10 +61,11 @@ async def import_gp(patient_id: UUID, request: Request, bus: BusDep, ctx: Contex
     if not result.details["imported"]:
         response.status_code = 200
     skipped = sorted(parsed.skipped + parsed.problems, key=entry_order)
-    return {"patient_id": str(result.patient_id), **result.details,
-            "skipped": [{"pointer": s.pointer, "rule": s.rule, "reason": s.detail}
-                        for s in skipped],
-            "position": result.position, "replayed": result.replayed}
+    return GpRecordImported.model_validate(
+        {"patient_id": result.patient_id, **result.details,
+         "skipped": [{"pointer": s.pointer, "rule": s.rule, "reason": s.detail}
+                     for s in skipped],
+         "position": result.position, "replayed": result.replayed})
 
 
 def _refuse(problems: list[Issue]) -> NoReturn:

@@ -5,7 +5,7 @@ patient can reach no one else's diary."""
 from __future__ import annotations
 
 from html import escape
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -17,6 +17,7 @@ from sonar.api.errors import ProblemError
 from sonar.api.responses import accepted
 from sonar.api.routes.commands import field_of
 from sonar.api.schemas.common import CommandAccepted
+from sonar.api.schemas.release import AppointmentDiary
 from sonar.api.security import get_principal
 from sonar.auth.tokens import Principal
 from sonar.commands.reset import RecordAttendance, RecordReminderContact
@@ -33,11 +34,13 @@ def own_patient(principal: Annotated[Principal, Depends(get_principal)]) -> UUID
 
 
 OwnPatient = Annotated[UUID, Depends(own_patient)]
+# A step on the caller's own record: 404 if the account names a record the log does not hold.
+OWN_RECORD: dict[int | str, dict[str, object]] = {404: {"description": "No such record."}}
 
 
 @router.get("/diary", summary="My appointments")
-def my_diary(patient_id: OwnPatient, store: ReadStoreDep) -> dict[str, Any]:
-    return {"items": diary.diary(store, str(patient_id))}
+def my_diary(patient_id: OwnPatient, store: ReadStoreDep) -> AppointmentDiary:
+    return AppointmentDiary.model_validate({"items": diary.diary(store, str(patient_id))})
 
 
 @router.get("/diary/page", response_class=HTMLResponse, summary="My appointments (phone page)")
@@ -55,7 +58,7 @@ def my_diary_page(patient_id: OwnPatient, store: ReadStoreDep) -> HTMLResponse:
 
 
 @router.post("/diary/{appointment_id}/attendance", status_code=201,
-             summary="I went to this appointment")
+             summary="I went to this appointment", responses=OWN_RECORD)
 def confirm_attendance(patient_id: OwnPatient, appointment_id: Annotated[
         str, Path(max_length=40, pattern="^[0-9a-f]+$")], bus: BusDep, ctx: ContextDep,
         response: Response) -> CommandAccepted:
@@ -73,7 +76,8 @@ class MyReminderContact(BaseModel):
 
 
 @router.post("/reminder-contact", status_code=201,
-             summary="Remind me of my appointments by text or email (null channel: stop)")
+             summary="Remind me of my appointments by text or email (null channel: stop)",
+             responses=OWN_RECORD)
 def my_reminder_contact(patient_id: OwnPatient, body: MyReminderContact, bus: BusDep,
                         ctx: ContextDep, response: Response) -> CommandAccepted:
     return accepted(bus.handle(ctx, RecordReminderContact(

@@ -9,14 +9,15 @@ for polling.
 from __future__ import annotations
 
 import io
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from sonar.api.deps import AppDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import wants_csv
-from sonar.api.schemas.common import PlausibleDate
+from sonar.api.schemas.ndtms import NdtmsReport
+from sonar.commands.base import PlausibleDate
 from sonar.reports.ndtms import (
     COLUMNS,
     NdtmsNotConfigured,
@@ -30,13 +31,17 @@ router = APIRouter(prefix="/api/v1/reports", tags=["caseloads and reports"])
 
 
 @router.get("/ndtms", summary="NDTMS secure-settings extract with missing mandatory items",
-            responses={200: {"content": {"text/csv": {}}}})
+            response_model=NdtmsReport,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+                       500: {"description": "No pseudonymisation salt is configured "
+                                            "(SONAR_NDTMS_SALT), so no extract can be made."}})
 def get_ndtms(request: Request, app: AppDep,
               start: Annotated[PlausibleDate, Query(alias="from",
                                                     description="First day (included)")],
               end: Annotated[PlausibleDate, Query(alias="to",
                                                   description="Last day (included)")],
-              site: Annotated[str | None, Query(max_length=100)] = None) -> Any:
+              site: Annotated[str | None, Query(max_length=100)] = None,
+              ) -> NdtmsReport | Response:
     """CSV (Accept: text/csv) of the return's rows, else JSON ``{rows, problems}``."""
     try:
         period = Period(start, end)
@@ -56,5 +61,6 @@ def get_ndtms(request: Request, app: AppDep,
         name = f"ndtms_{start.isoformat()}_{end.isoformat()}.csv"
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return {"from": start.isoformat(), "to": end.isoformat(), "site": site,
-            "rows": extract.rows, "problems": extract.problems}
+    return NdtmsReport.model_validate({"from": start.isoformat(), "to": end.isoformat(),
+                                       "site": site, "rows": extract.rows,
+                                       "problems": extract.problems})

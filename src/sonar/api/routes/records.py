@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -11,8 +11,14 @@ from fastapi import APIRouter, Query
 from sonar.api.deps import ActorDep, AppDep, ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import page
-from sonar.api.schemas.common import PlausibleDate, PlausibleMoment
+from sonar.api.schemas.records import (
+    PatientRecord,
+    PatientRecordAsOf,
+    PatientSearchPage,
+    TimelinePage,
+)
 from sonar.audit.time_travel import record_as_of
+from sonar.commands.base import PlausibleDate, PlausibleMoment
 from sonar.domain.access import break_glass_until
 from sonar.domain.attribution import day_starts
 from sonar.readmodels import record, timeline
@@ -28,7 +34,7 @@ def search(store: ReadStoreDep, today: TodayDep,
            prison_number: Annotated[str | None, Query(max_length=20)] = None,
            family_name: Annotated[str | None, Query(max_length=100)] = None,
            date_of_birth: PlausibleDate | None = None, limit: Limit = 50,
-           offset: Offset = 0) -> dict[str, Any]:
+           offset: Offset = 0) -> PatientSearchPage:
     if not (nhs_number or prison_number or (family_name and date_of_birth)):
         raise ProblemError(422, "search.criteria", "Search needs identifying details",
                            "Give an NHS number, a prison number, or a family name with a date "
@@ -39,7 +45,7 @@ def search(store: ReadStoreDep, today: TodayDep,
                           prison_number=prison_number.upper() if prison_number else None,
                           family_name=family_name, date_of_birth=date_of_birth,
                           limit=limit + 1, offset=offset)
-    return page(found, limit, offset)
+    return PatientSearchPage.model_validate(page(found, limit, offset))
 
 
 @router.get("/{patient_id}/record",
@@ -49,19 +55,20 @@ def get_record(patient_id: UUID, store: ReadStoreDep, today: TodayDep, applicati
                as_of: Annotated[PlausibleMoment | None, Query(
                    description="Recorded time (ISO 8601 with offset): the record exactly as "
                                "it stood then, replayed from the log.")] = None,
-               ) -> dict[str, Any]:
+               ) -> PatientRecord | PatientRecordAsOf:
     if as_of is not None:
         found = record_as_of(application, patient_id, as_of)
         if found is None:
             raise ProblemError(404, "patient.not_yet_registered", "No record at that time",
                                f"The record {patient_id} did not exist at {as_of.isoformat()}.")
-        return found
+        return PatientRecordAsOf.model_validate(found)
     found = record.get_record(store, str(patient_id), today)
     if found is None:
         raise ProblemError(404, "patient.not_found", "Patient not found",
                            f"No care record has id {patient_id}.")
     until = break_glass_until(application.get_record(patient_id), actor, application.clock())
-    return {**found, "break_glass_until": until.isoformat() if until is not None else None}
+    return PatientRecord.model_validate(
+        {**found, "break_glass_until": until.isoformat() if until is not None else None})
 
 
 @router.get("/{patient_id}/timeline", summary="Every event of the patient, with attribution")
@@ -72,7 +79,7 @@ def get_timeline(patient_id: UUID, store: ReadStoreDep,
                      alias="from", description="First clinical day (England), inclusive")] = None,
                  end: Annotated[PlausibleDate | None, Query(
                      alias="to", description="Last clinical day (England), inclusive")] = None,
-                 limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+                 limit: Limit = 100, offset: Offset = 0) -> TimelinePage:
     if start and end and end < start:
         raise ProblemError(422, "period.order", "The period is not valid",
                            "'to' is before 'from'.", errors=[
@@ -83,4 +90,4 @@ def get_timeline(patient_id: UUID, store: ReadStoreDep,
         occurred_from=day_starts(start) if start else None,
         occurred_before=day_starts(end + timedelta(days=1)) if end else None,
         limit=limit + 1, offset=offset)
-    return page(items, limit, offset)
+    return TimelinePage.model_validate(page(items, limit, offset))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from sonar.api.deps import AppDep, ReadStoreDep
+from sonar.api.schemas.release import AppointmentDiary, ReleaseSummary
 from sonar.readmodels import diary
 from sonar.reports.release_summary import (
     release_summary,
@@ -20,8 +20,13 @@ router = APIRouter(prefix="/api/v1/patients/{patient_id}", tags=["release (ReSet
 
 
 @router.get("/release-summary", summary="Release summary (handover pack): JSON, HTML or PDF",
-            responses={200: {"content": {"text/html": {}, "application/pdf": {}}}})
-def get_release_summary(patient_id: UUID, request: Request, app: AppDep) -> Any:
+            response_model=ReleaseSummary,
+            responses={200: {"content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+def get_release_summary(patient_id: UUID, request: Request,
+                        app: AppDep) -> ReleaseSummary | Response:
+    """JSON, or the printable page (Accept: text/html), or a PDF (Accept: application/pdf)."""
     summary = release_summary(app.get_record(patient_id))
     accept = request.headers.get("accept", "")
     if "application/pdf" in accept:
@@ -29,9 +34,9 @@ def get_release_summary(patient_id: UUID, request: Request, app: AppDep) -> Any:
                         headers={"Content-Disposition": 'inline; filename="release-summary.pdf"'})
     if "text/html" in accept:
         return HTMLResponse(release_summary_html(summary))
-    return summary
+    return ReleaseSummary.model_validate(summary)
 
 
 @router.get("/appointments", summary="The appointment diary")
-def get_diary(patient_id: UUID, store: ReadStoreDep) -> dict[str, Any]:
-    return {"items": diary.diary(store, str(patient_id))}
+def get_diary(patient_id: UUID, store: ReadStoreDep) -> AppointmentDiary:
+    return AppointmentDiary.model_validate({"items": diary.diary(store, str(patient_id))})

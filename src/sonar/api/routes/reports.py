@@ -5,18 +5,27 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from sonar.api.deps import ReadStoreDep, TodayDep
 from sonar.api.errors import ProblemError
 from sonar.api.responses import csv_response, page, wants_csv
-from sonar.api.schemas.common import PlausibleDate
+from sonar.api.schemas.reports import (
+    CaseloadPage,
+    ContinuityReport,
+    OutcomesBySite,
+    OutcomesReport,
+    WorkforceReport,
+)
+from sonar.commands.base import PlausibleDate
 from sonar.domain.attribution import day_starts
 from sonar.readmodels import caseload, continuity, outcomes
 
 router = APIRouter(prefix="/api/v1", tags=["caseloads and reports"])
 Site = Annotated[str | None, Query(max_length=100)]
-CSV: dict[str, dict[str, object]] = {"text/csv": {}}
+# The CSV alternative (Accept: text/csv) of a report's JSON.
+CSV: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 def _period(start: date | None, end: date | None, today: date) -> tuple[datetime, datetime]:
@@ -31,58 +40,64 @@ def _period(start: date | None, end: date | None, today: date) -> tuple[datetime
 
 
 @router.get("/caseloads", summary="Open episodes for a worker and/or site, with reviews",
-            responses={200: {"content": CSV}})
+            response_model=CaseloadPage, responses=CSV)
 def get_caseload(request: Request, store: ReadStoreDep, today: TodayDep,
                  worker: Annotated[str | None, Query(max_length=100)] = None, site: Site = None,
                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Any:
+                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+                 ) -> CaseloadPage | Response:
     items = caseload.caseload(store, today, worker=worker, site=site, limit=limit + 1,
                               offset=offset)
     if wants_csv(request):
         return csv_response(items[:limit], "caseload.csv")
-    return page(items, limit, offset)
+    return CaseloadPage.model_validate(page(items, limit, offset))
 
 
 @router.get("/reports/workforce", summary="Caseloads, unassigned referrals, reviews due/overdue",
-            responses={200: {"content": CSV}})
+            response_model=WorkforceReport, responses=CSV)
 def get_workforce(request: Request, store: ReadStoreDep, today: TodayDep, site: Site = None,
-                  within_days: Annotated[int, Query(ge=1, le=90)] = 7) -> Any:
+                  within_days: Annotated[int, Query(ge=1, le=90)] = 7,
+                  ) -> WorkforceReport | Response:
     rows = caseload.workforce(store, today, within_days=within_days, site=site)
     if wants_csv(request):
         return csv_response(rows, "workforce.csv")
-    return {"as_of": today.isoformat(), "within_days": within_days, "rows": rows}
+    return WorkforceReport.model_validate(
+        {"as_of": today.isoformat(), "within_days": within_days, "rows": rows})
 
 
 @router.get("/reports/outcomes", summary="Referral outcomes, coded activity, TOP change",
-            responses={200: {"content": CSV}})
+            response_model=OutcomesReport, responses=CSV)
 def get_outcomes(request: Request, store: ReadStoreDep, today: TodayDep, site: Site = None,
                  start: Annotated[PlausibleDate | None, Query(alias="from")] = None,
-                 end: Annotated[PlausibleDate | None, Query(alias="to")] = None) -> Any:
+                 end: Annotated[PlausibleDate | None, Query(alias="to")] = None,
+                 ) -> OutcomesReport | Response:
     report = outcomes.outcomes(store, *_period(start, end, today), site=site)
     if wants_csv(request):
         return csv_response(_flatten(report), "outcomes.csv")
-    return report
+    return OutcomesReport.model_validate(report)
 
 
 @router.get("/reports/outcomes/by-site", summary="Referral outcomes for every site, side by side")
 def get_outcomes_by_site(store: ReadStoreDep, today: TodayDep,
                          start: Annotated[PlausibleDate | None, Query(alias="from")] = None,
                          end: Annotated[PlausibleDate | None, Query(alias="to")] = None,
-                         ) -> dict[str, Any]:
+                         ) -> OutcomesBySite:
     first, last = _period(start, end, today)
-    return {"from": first.isoformat(), "to": last.isoformat(),
-            "sites": outcomes.referral_outcomes_by_site(store, first, last)}
+    return OutcomesBySite.model_validate(
+        {"from": first.isoformat(), "to": last.isoformat(),
+         "sites": outcomes.referral_outcomes_by_site(store, first, last)})
 
 
 @router.get("/reports/continuity", summary="Continuity of care after release (21 days)",
-            responses={200: {"content": CSV}})
+            response_model=ContinuityReport, responses=CSV)
 def get_continuity(request: Request, store: ReadStoreDep, today: TodayDep, site: Site = None,
                    start: Annotated[PlausibleDate | None, Query(alias="from")] = None,
-                   end: Annotated[PlausibleDate | None, Query(alias="to")] = None) -> Any:
+                   end: Annotated[PlausibleDate | None, Query(alias="to")] = None,
+                   ) -> ContinuityReport | Response:
     report = continuity.continuity(store, *_period(start, end, today), today, site=site)
     if wants_csv(request):
         return csv_response([report], "continuity.csv")
-    return report
+    return ContinuityReport.model_validate(report)
 
 
 def _flatten(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,57 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
-from sonar.domain import plausible
 from sonar.domain.codes import ValueSet
-
-
-def _plausible_day(value: date) -> date:
-    problem = plausible.day_problem(value, "The date")
-    if problem is not None:
-        raise PydanticCustomError("time_out_of_range", problem.message)
-    return value
-
-
-def _plausible_moment(value: datetime) -> datetime:
-    problem = plausible.moment_problem(value, "The time")
-    if problem is not None:
-        raise PydanticCustomError("time_out_of_range", problem.message)
-    return value
-
-
-# Every date and time the API accepts, in bodies and queries: within the plausible window
-# (sonar.domain.plausible), so no later conversion or arithmetic can overflow.
-PlausibleDate = Annotated[date, AfterValidator(_plausible_day)]
-PlausibleMoment = Annotated[AwareDatetime, AfterValidator(_plausible_moment)]
-
-
-class CommandBody(BaseModel):
-    """Every command body: strict types, no unknown fields, optional clinical time.
-
-    Strict so that "1" is not a number and "yes" not a boolean; dates and times are
-    the exception (``strict=False`` on those fields): JSON carries them as strings.
-    """
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    occurred_at: PlausibleMoment | None = Field(
-        None, strict=False,
-        description="Clinical time (ISO 8601 with offset). Defaults to now; may be in the past "
-                    "for a late entry, never in the future.")
-
-
-def coded(value_set: ValueSet, description: str = "") -> str:
-    """A coded field; the domain checks membership so the error names the value set."""
-    return Field(  # type: ignore[no-any-return]
-        ..., description=f"{description} One of: {', '.join(value_set)}.".strip(),
-        json_schema_extra={"enum": list(value_set)}, max_length=100)
 
 
 class CommandAccepted(BaseModel):
@@ -66,4 +21,20 @@ class CommandAccepted(BaseModel):
                            "with the same Idempotency-Key; nothing new was written.")
 
 
-Text = Field(None, max_length=4000)
+# Times and dates the API answers with, as the read models hold them: ISO 8601 text, kept as
+# text so the answer is exactly what was stored (a time is never re-rendered on the way out).
+Moment = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
+
+
+class Answer(BaseModel):
+    """Every response model: closed, so its schema says exactly what is sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def code(value_set: ValueSet, description: str) -> Any:
+    """A coded field of an answer, named with its value set. Not enforced on the way out, so
+    a record written when the set was different still reads."""
+    return Field(description=f"{description} (a code from value set {value_set.name}, "
+                             f"e.g. {next(iter(value_set))}).")
