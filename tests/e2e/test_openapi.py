@@ -10,7 +10,7 @@ import pytest
 
 from sonar.api.main import create_app
 from sonar.api.schemas.ndtms import NdtmsRow
-from sonar.bootstrap import build_application, build_runner
+from sonar.bootstrap import build_application, build_record_store, build_runner
 from sonar.reports.ndtms import COLUMNS
 from tests.e2e.auth_helpers import settings_for
 
@@ -24,7 +24,8 @@ def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     application = build_application(config)
     runner = build_runner(config, application)
     runner.migrate()
-    schema: dict[str, Any] = create_app(config, application, runner).openapi()
+    schema: dict[str, Any] = create_app(config, application, runner,
+                                        build_record_store(config)).openapi()
     return schema
 
 

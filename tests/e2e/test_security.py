@@ -112,7 +112,7 @@ def _claims(**changes: object) -> dict[str, object]:
     now = datetime.now(UTC)
     return {"iss": "sonar", "aud": "sonar-api", "sub": "sms-1", "role": "sms_worker",
             "org": "HMP Leeds Healthcare", "site": "HMP Leeds", "iat": now,
-            "exp": now + timedelta(minutes=5), **changes}
+            "exp": now + timedelta(days=1), **changes}  # valid through a long suite
 
 
 def test_expired_token_is_refused(client: TestClient, tmp_path: Path) -> None:
